@@ -1,0 +1,62 @@
+import type { MiGroup, MiMembership, MiUser, MiUserExtras, MiUserType } from "../sync/model.js";
+
+export interface NewMiUser {
+  username: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  type: MiUserType;
+  /** true: MI puts the new user in its Default Group (`default_group_ind: "Y"`); false: in no group. */
+  addToDefaultGroup: boolean;
+}
+
+/** Fields of an MI user to change; absent fields are left as they are. */
+export interface MiUserPatch {
+  username?: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  type?: MiUserType;
+  enabled?: boolean;
+}
+
+export interface MiCallOptions {
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * The Metric Insights side of the sync (MI REST API through axios). One production implementation: `MiRestDirectory`.
+ * Tokens, token refresh (before expiry and on 412), and retries (429, 5xx, MI's deadlock message) are handled inside;
+ * a thrown error means the client gave up. Reads return whole collections because MI's API has no paging; each is
+ * read once per run.
+ *
+ * Writes are idempotent: `create…` that meets "already exists" resolves to the existing object, `addMember` of an
+ * existing membership returns that membership once verified, `removeMember` of a row already gone succeeds.
+ */
+export interface MiDirectory {
+  /** The MI username the API token acts as; undefined when unknown (a personal token without `--mi-user`). */
+  readonly actingUsername: string | undefined;
+
+  /** Obtains a token now, so that bad credentials fail before anything is read. Throws AuthError. */
+  connect(options?: MiCallOptions): Promise<void>;
+
+  listUsers(options?: MiCallOptions): Promise<MiUser[]>;
+  listGroups(options?: MiCallOptions): Promise<MiGroup[]>;
+  /** Members of one group (`GET /api/user_group_member?group=<id>`). */
+  listGroupMembers(groupId: string, options?: MiCallOptions): Promise<MiMembership[]>;
+
+  /** Creates a group; if one with that name exists (case-insensitive) it is returned instead. */
+  createGroup(name: string, options?: MiCallOptions): Promise<MiGroup>;
+  /** Creates a user; if one with that username or email exists it is returned instead. */
+  createUser(user: NewMiUser, options?: MiCallOptions): Promise<MiUser>;
+  updateUser(userId: string, patch: MiUserPatch, options?: MiCallOptions): Promise<void>;
+  /**
+   * Writes custom attribute values and the trusted-server username. UNVERIFIED against a real MI: no public MI
+   * document names the fields; this is the one method to correct when a real instance says otherwise.
+   */
+  setUserExtras(userId: string, extras: MiUserExtras, options?: MiCallOptions): Promise<void>;
+  /** Adds a user to a group; MI's "already a member" answer returns the existing row once verified. */
+  addMember(groupId: string, userId: string, options?: MiCallOptions): Promise<MiMembership>;
+  /** Removes a membership row; a row already gone is success. */
+  removeMember(membership: MiMembership, options?: MiCallOptions): Promise<void>;
+}

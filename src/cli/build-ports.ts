@@ -1,0 +1,24 @@
+import type { RunConfig } from "../config/resolve-run-config.js";
+import { GraphEntraDirectory } from "../entra/graph-entra-directory.js";
+import type { Logger } from "../logging/logger.js";
+import { MiRestDirectory } from "../mi/mi-rest-directory.js";
+import { configureProxy } from "../net/configure-proxy.js";
+import type { SyncPorts } from "../sync/run-sync.js";
+
+/** Builds the production adapters for one run from a resolved configuration. */
+export function buildPorts(config: RunConfig, logger: Logger): SyncPorts {
+  configureProxy({
+    ...(config.proxy.url ? { proxyUrl: config.proxy.url } : {}),
+    ...(config.proxy.noProxy ? { noProxy: config.proxy.noProxy } : {}),
+  });
+  const entra = new GraphEntraDirectory({
+    tenantId: config.entra.tenantId,
+    clientId: config.entra.clientId,
+    credential: config.entra.credential,
+    graphEndpoint: config.entra.graphEndpoint,
+    authorityHost: config.entra.authorityHost,
+    logger,
+  });
+  const mi = new MiRestDirectory({ baseUrl: config.mi.baseUrl, auth: config.mi.auth, logger });
+  return { entra, mi, logger };
+}

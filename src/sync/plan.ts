@@ -1,0 +1,443 @@
+import type { MiUserPatch } from "../mi/mi-directory.js";
+import { type DesiredUser, mapUser } from "./map-user.js";
+import type { MiGroup, MiMembership, MiUser, MiUserExtras } from "./model.js";
+import {
+  type GroupRef,
+  OPERATION_ORDER,
+  type Plan,
+  type PlanOperation,
+  type PlanProblem,
+  type UserRef,
+} from "./plan-model.js";
+import type { EntraSnapshot, MiSnapshot } from "./snapshot.js";
+import type { SyncOptions } from "./sync-options.js";
+import { DEFAULT_GROUP_NAME, groupKey, isSelected, syncedTargetGroups, type TargetGroup } from "./target-groups.js";
+
+/** A target group matched against MI: an existing group, or one the plan creates. */
+interface ResolvedGroup extends TargetGroup {
+  mi: MiGroup | undefined;
+  ref: GroupRef;
+  rows: MiMembership[];
+}
+
+/** A processed Entra user and the MI user it is (or will be). */
+interface UserPlan {
+  desired: DesiredUser;
+  mi: MiUser | undefined;
+  ref: UserRef | undefined;
+}
+
+const lower = (s: string): string => s.toLowerCase();
+
+/**
+ * Plans a sync: `(Entra as read, MI as read, options) -> Plan`. Pure: no I/O, no clock, deterministic order.
+ * The rules are cli.md's "What the commands do" and "Rules where the original is silent".
+ */
+export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOptions): Plan {
+  const operations: PlanOperation[] = [];
+  const problems: PlanProblem[] = [];
+  const warnings: string[] = [];
+  const provision = options.command === "provision";
+  const acting = mi.actingUsername === undefined ? undefined : lower(mi.actingUsername);
+
+  const miGroupsByName = new Map<string, MiGroup>();
+  for (const g of mi.groups) if (!miGroupsByName.has(groupKey(g.name))) miGroupsByName.set(groupKey(g.name), g);
+  const miUsersById = new Map(mi.users.map((u) => [u.id, u]));
+  const miByUsername = new Map<string, MiUser>();
+  const miByEmail = new Map<string, MiUser>();
+  for (const u of mi.users) {
+    if (!miByUsername.has(lower(u.username))) miByUsername.set(lower(u.username), u);
+    if (u.email && !miByEmail.has(lower(u.email))) miByEmail.set(lower(u.email), u);
+  }
+  const isActing = (u: MiUser | undefined): boolean =>
+    u !== undefined && acting !== undefined && lower(u.username) === acting;
+
+  // 1. Groups: the Entra groups' targets; those MI lacks are created when --auto-create allows, else left out.
+  const resolved = new Map<string, ResolvedGroup>();
+  const resolveGroup = (target: TargetGroup): ResolvedGroup | undefined => {
+    const existing = miGroupsByName.get(groupKey(target.name));
+    if (existing) {
+      const rows = mi.memberships.get(existing.id) ?? [];
+      return { ...target, name: existing.name, mi: existing, ref: { miGroupId: existing.id }, rows };
+    }
+    if (options.autoCreate === "off" || !provision) {
+      warnings.push(
+        `MI group '${target.name}' does not exist; not synced` +
+          (provision ? " (--auto-create creates it)" : " (deprovision never creates groups)"),
+      );
+      return undefined;
+    }
+    operations.push({
+      op: "createGroup",
+      name: target.name,
+      entraGroupIds: target.entraGroupIds,
+      reason: target.sources.includes("synced") ? "synced Entra group has no MI group" : "named by a user attribute",
+    });
+    return { ...target, mi: undefined, ref: { newGroupName: target.name }, rows: [] };
+  };
+  for (const [key, target] of syncedTargetGroups(entra, options)) {
+    const group = resolveGroup(target);
+    if (group) resolved.set(key, group);
+    if (!target.complete) {
+      const errors = target.entraGroupIds.map((id) => entra.members.get(id)?.error).filter((e) => e !== undefined);
+      problems.push({
+        code: "read-incomplete",
+        subject: target.name,
+        message: `reading the members of '${target.name}' failed (${errors.join("; ") || "incomplete"}); its removals were skipped`,
+      });
+    }
+  }
+
+  // 2. Users: every Entra user of a synced group, mapped, selected, deduplicated and matched to MI.
+  const inSyncedGroup = new Set<string>();
+  for (const g of resolved.values()) for (const id of g.entraUserIds) inSyncedGroup.add(id);
+  const desiredUsers = [...inSyncedGroup]
+    .map((id) => entra.users.get(id))
+    .filter((u) => u !== undefined)
+    .map((u) => mapUser(u, options))
+    .filter((u) => isSelected(u, options))
+    .sort((a, b) => a.username.localeCompare(b.username) || a.entraUserId.localeCompare(b.entraUserId));
+
+  const users = new Map<string, UserPlan>();
+  const claimed = new Map<string, string>();
+  const seenUsernames = new Set<string>();
+  const seenEmails = new Set<string>();
+  /** MI users whose memberships must be left alone this run (their Entra side failed to plan). */
+  const held = new Set<string>();
+  for (const desired of desiredUsers) {
+    warnings.push(...desired.warnings);
+    const label = desired.username || `Entra user ${desired.entraUserId}`;
+    const match = desired.username
+      ? (miByUsername.get(lower(desired.username)) ?? miByEmail.get(lower(desired.email)))
+      : undefined;
+    const fail = (code: string, message: string): void => {
+      problems.push({ code, subject: label, message });
+      if (match) held.add(match.id);
+    };
+    if (!desired.username) {
+      fail("missing-username", `Entra user ${desired.entraUserId} has no value for '${options.attributeMap.username}'`);
+      continue;
+    }
+    if (seenUsernames.has(lower(desired.username))) {
+      fail(
+        "duplicate-username",
+        `two Entra users map to the MI username '${desired.username}'; the second was not written`,
+      );
+      continue;
+    }
+    if (desired.enabled && desired.email && seenEmails.has(lower(desired.email))) {
+      fail(
+        "duplicate-email",
+        `two Entra users would have the email '${desired.email}'; '${desired.username}' was not written`,
+      );
+      continue;
+    }
+    if (match && claimed.has(match.id)) {
+      fail(
+        "duplicate-match",
+        `'${desired.username}' matches MI user '${match.username}', already matched by '${claimed.get(match.id)}'`,
+      );
+      continue;
+    }
+    seenUsernames.add(lower(desired.username));
+    if (desired.enabled && desired.email) seenEmails.add(lower(desired.email));
+    if (match) claimed.set(match.id, desired.username);
+    users.set(desired.entraUserId, { desired, mi: match, ref: match ? { miUserId: match.id } : undefined });
+  }
+
+  // 3. Profiles: create, update, re-enable, extras (provision only; disabled Entra accounts are never written).
+  if (provision) {
+    for (const user of users.values()) {
+      const { desired } = user;
+      if (!desired.enabled) continue;
+      if (isActing(user.mi)) {
+        warnings.push(`${user.mi?.username}: the MI user the API token acts as is never modified`);
+        continue;
+      }
+      if (!user.mi) {
+        if (options.autoCreate === "groups") {
+          warnings.push(
+            `${desired.username}: not in MI and not created (--auto-create groups updates existing users only)`,
+          );
+          continue;
+        }
+        operations.push({
+          op: "createUser",
+          entraUserId: desired.entraUserId,
+          user: {
+            username: desired.username,
+            firstName: desired.firstName,
+            lastName: desired.lastName,
+            email: desired.email,
+            type: options.userType,
+            addToDefaultGroup: options.defaultGroup === "add",
+          },
+          reason: "member of a synced group, missing in MI",
+        });
+        user.ref = { entraUserId: desired.entraUserId };
+        if (desired.extras) pushExtras(operations, user.ref, desired.username, undefined, desired.extras);
+        continue;
+      }
+      planProfileUpdate(user.mi, desired, options, miByEmail, operations, problems);
+      if (!user.mi.enabled) {
+        operations.push({
+          op: "enableUser",
+          miUserId: user.mi.id,
+          username: user.mi.username,
+          reason: "disabled in MI, enabled member of a synced Entra group",
+        });
+      }
+      if (desired.extras && !extrasMatch(user.mi.extras, desired.extras)) {
+        pushExtras(operations, { miUserId: user.mi.id }, user.mi.username, user.mi.extras, desired.extras);
+      }
+    }
+  }
+
+  // 4. Attribute groups: each holds exactly the processed users whose attribute names it (cli.md rule 10).
+  for (const user of users.values()) {
+    if (!user.desired.enabled || user.ref === undefined) continue;
+    for (const name of user.desired.attributeGroups) {
+      const key = groupKey(name);
+      let group = resolved.get(key);
+      if (!group) {
+        const target: TargetGroup = {
+          name,
+          sources: ["attribute"],
+          entraGroupIds: [],
+          entraUserIds: new Set(),
+          complete: true,
+        };
+        const created = resolveGroup(target);
+        if (!created) continue;
+        group = created;
+        resolved.set(key, group);
+      } else if (!group.sources.includes("attribute")) {
+        group.sources.push("attribute");
+      }
+      group.entraUserIds.add(user.desired.entraUserId);
+    }
+  }
+
+  // 5. Memberships: mirror each group. Removals only for complete reads, selected and non-held users.
+  const selectedMiUser = (miUserId: string): boolean => {
+    if (!options.selectUsers) return true;
+    for (const u of users.values()) if (u.mi?.id === miUserId) return true;
+    const m = miUsersById.get(miUserId);
+    const wanted = new Set(options.selectUsers.map(lower));
+    return m !== undefined && (wanted.has(lower(m.username)) || wanted.has(lower(m.email)));
+  };
+  /** MI users that an enabled, processed Entra user maps to. */
+  const stillInEntra = new Set<string>();
+  /** MI users that a disabled Entra account maps to. */
+  const disabledInEntra = new Set<string>();
+  for (const u of users.values()) if (u.mi) (u.desired.enabled ? stillInEntra : disabledInEntra).add(u.mi.id);
+
+  let managedMemberships = 0;
+  const leavers = new Map<string, MiUser>();
+  const groups = [...resolved.values()].sort((a, b) => a.name.localeCompare(b.name));
+  for (const group of groups) {
+    managedMemberships += group.rows.length;
+    const desiredRefs: { user: UserPlan; ref: UserRef }[] = [];
+    const desiredMiIds = new Set<string>();
+    for (const id of group.entraUserIds) {
+      const user = users.get(id);
+      if (!user?.desired.enabled || user.ref === undefined || isActing(user.mi)) continue;
+      desiredRefs.push({ user, ref: user.ref });
+      if ("miUserId" in user.ref) desiredMiIds.add(user.ref.miUserId);
+    }
+    const present = new Set(group.rows.map((r) => r.userId));
+    if (provision) {
+      for (const { user, ref } of desiredRefs.sort((a, b) =>
+        a.user.desired.username.localeCompare(b.user.desired.username),
+      )) {
+        if ("miUserId" in ref && present.has(ref.miUserId)) continue;
+        operations.push({
+          op: "addMember",
+          group: group.ref,
+          user: ref,
+          groupName: group.name,
+          username: user.mi?.username ?? user.desired.username,
+          reason: group.sources.includes("synced") ? "member of the Entra group" : "named by a user attribute",
+        });
+      }
+    }
+    if (!group.complete) continue;
+    const nameOf = (row: MiMembership): string => miUsersById.get(row.userId)?.username ?? row.userId;
+    for (const row of [...group.rows].sort((a, b) => nameOf(a).localeCompare(nameOf(b)))) {
+      if (desiredMiIds.has(row.userId)) continue;
+      const member = miUsersById.get(row.userId);
+      if (isActing(member) || held.has(row.userId) || !selectedMiUser(row.userId)) continue;
+      if (!provision) {
+        if (stillInEntra.has(row.userId) || member?.type === "administrator") continue;
+        if (member) leavers.set(member.id, member);
+      }
+      operations.push({
+        op: "removeMember",
+        membershipId: row.id,
+        miGroupId: row.groupId,
+        miUserId: row.userId,
+        groupName: group.name,
+        username: member?.username ?? `MI user ${row.userId}`,
+        reason: removalReason(member, disabledInEntra, stillInEntra),
+      });
+    }
+  }
+
+  // 6. Default Group: synced users are added unless --skip-default-group; never removed from it.
+  if (provision && options.defaultGroup === "add") {
+    const defaultGroup = miGroupsByName.get(groupKey(DEFAULT_GROUP_NAME));
+    const synced = resolved.get(groupKey(DEFAULT_GROUP_NAME));
+    if (!defaultGroup) {
+      warnings.push(`MI has no '${DEFAULT_GROUP_NAME}'; users were not added to it`);
+    } else if (!synced) {
+      const present = new Set((mi.memberships.get(defaultGroup.id) ?? []).map((r) => r.userId));
+      for (const user of users.values()) {
+        if (!user.desired.enabled || !user.mi || isActing(user.mi) || present.has(user.mi.id)) continue;
+        operations.push({
+          op: "addMember",
+          group: { miGroupId: defaultGroup.id },
+          user: { miUserId: user.mi.id },
+          groupName: defaultGroup.name,
+          username: user.mi.username,
+          reason: "synced users belong to the Default Group (--skip-default-group turns this off)",
+        });
+      }
+    }
+  }
+
+  // 7. Deprovision: disable who left, unless any read was incomplete (fail closed, cli.md rule 16).
+  if (!provision) {
+    const anyIncomplete = groups.some((g) => !g.complete);
+    if (anyIncomplete && leavers.size > 0) {
+      warnings.push(`${leavers.size} user(s) were not disabled because a group read was incomplete`);
+    } else {
+      for (const member of [...leavers.values()].sort((a, b) => a.username.localeCompare(b.username))) {
+        if (!member.enabled) continue;
+        operations.push({
+          op: "disableUser",
+          miUserId: member.id,
+          username: member.username,
+          reason: removalReason(member, disabledInEntra, stillInEntra),
+        });
+      }
+    }
+  }
+
+  const removals = operations.filter((o) => o.op === "removeMember" || o.op === "disableUser").length;
+  return {
+    command: options.command,
+    operations: sortOperations(operations),
+    problems,
+    warnings,
+    managedMemberships,
+    removals,
+    groups: groups.map((g) => ({
+      name: g.name,
+      miGroupId: g.mi?.id,
+      entraGroupIds: g.entraGroupIds,
+      complete: g.complete,
+    })),
+    usersConsidered: users.size,
+  };
+}
+
+/** Why a member leaves a group, for display. */
+function removalReason(member: MiUser | undefined, disabledInEntra: Set<string>, stillInEntra: Set<string>): string {
+  if (!member) return "MI user unknown";
+  if (disabledInEntra.has(member.id)) return "account disabled in Entra";
+  return stillInEntra.has(member.id) ? "no longer in the Entra group" : "not in any synced Entra group";
+}
+
+function planProfileUpdate(
+  current: MiUser,
+  desired: DesiredUser,
+  options: SyncOptions,
+  miByEmail: Map<string, MiUser>,
+  operations: PlanOperation[],
+  problems: PlanProblem[],
+): void {
+  const force = options.updateMode === "force";
+  const before: MiUserPatch = {};
+  const after: MiUserPatch = {};
+  if (force || current.firstName !== desired.firstName) {
+    before.firstName = current.firstName;
+    after.firstName = desired.firstName;
+  }
+  if (force || current.lastName !== desired.lastName) {
+    before.lastName = current.lastName;
+    after.lastName = desired.lastName;
+  }
+  if (desired.email && (force || lower(current.email) !== lower(desired.email))) {
+    const owner = miByEmail.get(lower(desired.email));
+    if (owner && owner.id !== current.id) {
+      problems.push({
+        code: "duplicate-email",
+        subject: current.username,
+        message: `email '${desired.email}' belongs to MI user '${owner.username}'; ${current.username}'s email was not changed`,
+      });
+    } else {
+      before.email = current.email;
+      after.email = desired.email;
+    }
+  }
+  // cli.md rule 2: a username (even its letter case) changes only with --force.
+  if (force && current.username !== desired.username) {
+    before.username = current.username;
+    after.username = desired.username;
+  }
+  // cli.md rule 3: type changes only with --force and an explicit --user-type; administrators are never retyped.
+  if (force && options.userTypeExplicit && current.type !== "administrator" && current.type !== options.userType) {
+    before.type = current.type;
+    after.type = options.userType;
+  }
+  if (Object.keys(after).length === 0) return;
+  const changed = Object.keys(after).filter((k) => before[k as keyof MiUserPatch] !== after[k as keyof MiUserPatch]);
+  if (!force && changed.length === 0) return;
+  operations.push({
+    op: "updateUser",
+    miUserId: current.id,
+    username: current.username,
+    entraUserId: desired.entraUserId,
+    before,
+    after,
+    reason: force ? "--force" : `changed in Entra: ${changed.join(", ")}`,
+  });
+}
+
+function extrasMatch(current: MiUserExtras | undefined, desired: MiUserExtras): boolean {
+  if (!current) return false;
+  for (const [key, value] of Object.entries(desired.customAttributes)) {
+    if ((current.customAttributes[key] ?? null) !== value) return false;
+  }
+  if ("trustedServerUsername" in desired && (current.trustedServerUsername ?? null) !== desired.trustedServerUsername) {
+    return false;
+  }
+  return true;
+}
+
+function pushExtras(
+  operations: PlanOperation[],
+  user: UserRef,
+  username: string,
+  before: MiUserExtras | undefined,
+  after: MiUserExtras,
+): void {
+  operations.push({
+    op: "setUserExtras",
+    user,
+    username,
+    before,
+    after,
+    reason: before ? "custom attributes changed in Entra" : "custom attributes to set",
+  });
+}
+
+const rank = (operation: PlanOperation): number => OPERATION_ORDER.indexOf(operation.op);
+
+/** Stable sort by kind, keeping the planner's deterministic order within a kind. */
+function sortOperations(operations: PlanOperation[]): PlanOperation[] {
+  return operations
+    .map((operation, index) => ({ operation, index }))
+    .sort((a, b) => rank(a.operation) - rank(b.operation) || a.index - b.index)
+    .map((x) => x.operation);
+}

@@ -1,0 +1,101 @@
+import pLimit from "p-limit";
+import type { EntraDirectory, GroupSelector } from "../entra/entra-directory.js";
+import { UsageError } from "../errors/sync-error.js";
+import type { Logger } from "../logging/logger.js";
+import type { MiDirectory } from "../mi/mi-directory.js";
+import type { DirectoryUser, MiMembership } from "./model.js";
+import type { EntraSnapshot, GroupMembersRead, MiSnapshot } from "./snapshot.js";
+import { requiredAttributes, type SyncOptions } from "./sync-options.js";
+import { groupsToRead } from "./target-groups.js";
+
+export interface ReadOptions {
+  logger: Logger;
+  abortSignal?: AbortSignal;
+  /** Concurrent MI membership reads. Default 4. */
+  miConcurrency?: number;
+}
+
+/**
+ * Reads the selected Entra groups and their users. A selector that matches no group, or a name that matches several,
+ * is a usage error naming the candidates: nothing has been written at that point.
+ */
+export async function readEntra(
+  entra: EntraDirectory,
+  selector: GroupSelector,
+  options: SyncOptions,
+  read: ReadOptions,
+): Promise<EntraSnapshot> {
+  const resolution = await entra.resolveGroups(selector, { abortSignal: read.abortSignal });
+  if (resolution.unresolved.length > 0) {
+    const lines = resolution.unresolved.map((u) => {
+      const candidates = u.candidates.map((c) => `'${c.displayName}' (${c.id})`).join(", ");
+      return u.problem === "ambiguous"
+        ? `'${u.selector}' matches ${u.candidates.length} Entra groups: ${candidates}; give the object id instead`
+        : `no Entra group '${u.selector}'${candidates ? `; did you mean ${candidates}?` : ""}`;
+    });
+    throw new UsageError("entra.group_unresolved", lines.join("; "));
+  }
+  if (resolution.groups.length === 0) {
+    throw new UsageError(
+      "entra.no_groups",
+      selector.prefix !== undefined
+        ? `no Entra group's name starts with '${selector.prefix}' (--filter)`
+        : "no Entra group selected: name groups or give --filter",
+    );
+  }
+  read.logger.info(
+    `Entra: ${resolution.groups.length} group(s) selected: ${resolution.groups.map((g) => g.displayName).join(", ")}`,
+  );
+
+  const members = new Map<string, GroupMembersRead>(
+    resolution.groups.map((g) => [g.id, { userIds: [], complete: false }]),
+  );
+  const users = new Map<string, DirectoryUser>();
+  const pages = entra.listMembersOfGroups(
+    resolution.groups.map((g) => g.id),
+    {
+      membership: options.membership,
+      attributes: requiredAttributes(options),
+      ...(options.customAttrAppId ? { customAttrAppId: options.customAttrAppId } : {}),
+      ...(read.abortSignal ? { abortSignal: read.abortSignal } : {}),
+    },
+  );
+  for await (const page of pages) {
+    const entry = members.get(page.groupId);
+    if (!entry) continue;
+    if ("error" in page) {
+      entry.complete = false;
+      entry.error = page.error.message;
+      read.logger.warn(`Entra: reading members of group ${page.groupId} failed: ${page.error.message}`);
+      continue;
+    }
+    for (const user of page.users) {
+      entry.userIds.push(user.id);
+      users.set(user.id, user);
+    }
+    if (page.last && entry.error === undefined) entry.complete = true;
+  }
+  for (const [id, entry] of members) {
+    if (!entry.complete && entry.error === undefined) entry.error = `the read of group ${id} ended early`;
+  }
+  read.logger.info(`Entra: ${users.size} distinct user(s) read`);
+  return { groups: resolution.groups, members, users };
+}
+
+/** Reads MI's users and groups once, then the memberships of the groups the run syncs. */
+export async function readMi(
+  mi: MiDirectory,
+  entra: EntraSnapshot,
+  options: SyncOptions,
+  read: ReadOptions,
+): Promise<MiSnapshot> {
+  const call = { abortSignal: read.abortSignal };
+  const [users, groups] = await Promise.all([mi.listUsers(call), mi.listGroups(call)]);
+  const limit = pLimit(read.miConcurrency ?? 4);
+  const wanted = groupsToRead(entra, options, groups);
+  const memberships = new Map<string, MiMembership[]>(
+    await Promise.all(wanted.map((g) => limit(async () => [g.id, await mi.listGroupMembers(g.id, call)] as const))),
+  );
+  read.logger.info(`MI: ${users.length} user(s), ${groups.length} group(s); memberships of ${wanted.length} read`);
+  return { users, groups, memberships, actingUsername: mi.actingUsername };
+}

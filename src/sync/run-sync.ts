@@ -1,0 +1,64 @@
+import type { EntraDirectory, GroupSelector } from "../entra/entra-directory.js";
+import type { Logger } from "../logging/logger.js";
+import type { MiDirectory } from "../mi/mi-directory.js";
+import { applyPlan } from "./apply.js";
+import { planSync } from "./plan.js";
+import { readEntra, readMi } from "./read-state.js";
+import { checkRemovals } from "./removal-guard.js";
+import type { SyncOptions } from "./sync-options.js";
+import { buildResult, type SyncResult } from "./sync-result.js";
+
+export interface SyncRequest {
+  selector: GroupSelector;
+  options: SyncOptions;
+  /** `plan`: read and plan, write nothing (`--dry-run`). `apply`: read, plan, guard, apply. */
+  mode: "plan" | "apply";
+}
+
+export interface SyncPorts {
+  entra: EntraDirectory;
+  mi: MiDirectory;
+  logger: Logger;
+}
+
+export interface SyncHooks {
+  /** Called once the plan is known, before anything is written. */
+  onPlan?: (operations: number) => void;
+  onProgress?: (done: number, total: number) => void;
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * The one sync use case every trigger calls: read both sides, plan, check the removal guard, apply, report.
+ * Throws typed errors (usage, auth, unavailable) only before anything is written; afterwards every failure is in the
+ * result.
+ */
+export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: SyncHooks = {}): Promise<SyncResult> {
+  const { options } = request;
+  const read = { logger: ports.logger, ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}) };
+  await ports.mi.connect({ abortSignal: hooks.abortSignal });
+  const entra = await readEntra(ports.entra, request.selector, options, read);
+  const mi = await readMi(ports.mi, entra, options, read);
+  const plan = planSync(entra, mi, options);
+  const verdict = checkRemovals(plan, options.maxRemovals);
+  ports.logger.info(
+    `plan: ${plan.operations.length} operation(s), ${plan.removals} removal(s)/disable(s) ` +
+      `(limit ${verdict.limit ?? "none"} of ${verdict.base} managed memberships)`,
+  );
+  if (request.mode === "plan" || !verdict.allowed) {
+    return buildResult({ plan, verdict, dryRun: request.mode === "plan" });
+  }
+  hooks.onPlan?.(plan.operations.length);
+  const outcome = await applyPlan(plan, ports.mi, {
+    logger: ports.logger,
+    ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+    ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}),
+  });
+  return buildResult({
+    plan,
+    verdict,
+    dryRun: false,
+    results: outcome.results,
+    ...(outcome.abortedBy ? { abortedBy: outcome.abortedBy } : {}),
+  });
+}

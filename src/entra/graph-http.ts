@@ -1,0 +1,237 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  AuthenticationHandler,
+  type AuthenticationProvider,
+  Client,
+  type Context,
+  GraphError,
+  HTTPMessageHandler,
+  type Middleware,
+  type MiddlewareOptions,
+  RedirectHandler,
+  RetryHandler,
+  RetryHandlerOptions,
+  TelemetryHandler,
+} from "@microsoft/microsoft-graph-client";
+import { z } from "zod";
+import { ServiceError, SyncError } from "../errors/sync-error.js";
+import type { Logger } from "../logging/logger.js";
+import type { EntraEndpoints } from "./entra-endpoints.js";
+import type { GraphFailure } from "./map-graph-failure.js";
+import { mapNetworkFailure } from "./map-network-failure.js";
+
+/** The answer to one Graph request: its JSON body, or the failure Graph answered with (after retries). */
+export type GraphOutcome = { ok: true; body: unknown } | { ok: false; failure: GraphFailure };
+
+/** One request of a `$batch`: a GET of a URL relative to the version root (`/groups/{id}/members?...`). */
+export interface BatchGet {
+  id: string;
+  url: string;
+}
+
+export interface GraphHttpOptions {
+  endpoints: EntraEndpoints;
+  tokenProvider: AuthenticationProvider;
+  /** Retries of a throttled or unavailable request (429/503/504), at most 10. */
+  maxRetries: number;
+  logger: Logger;
+}
+
+/** Per-request holder for the original error thrown inside the middleware chain (graph-client keeps only its text). */
+class FailureCapture implements MiddlewareOptions {
+  error: unknown;
+}
+
+/** First link of the chain: remembers what the rest of the chain threw (token errors, fetch's socket error). */
+class CaptureHandler implements Middleware {
+  private next: Middleware | undefined;
+  async execute(context: Context): Promise<void> {
+    try {
+      await this.next?.execute(context);
+    } catch (error) {
+      const capture = context.middlewareControl?.getMiddlewareOptions(FailureCapture);
+      if (capture instanceof FailureCapture) capture.error = error;
+      throw error;
+    }
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+const STATUSES_RETRIED = new Set([429, 503, 504]);
+const MAX_BATCH = 20;
+
+const batchResponseSchema = z.object({
+  responses: z.array(
+    z.object({
+      id: z.string(),
+      status: z.number(),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.unknown().optional(),
+    }),
+  ),
+});
+
+const errorEnvelopeSchema = z.object({
+  error: z.object({
+    code: z.string().optional(),
+    innerError: z.object({ "request-id": z.string().optional() }).optional(),
+  }),
+});
+
+/**
+ * Microsoft Graph over graph-client 3 with our own middleware chain: capture → Authentication → Retry → Redirect →
+ * Telemetry → HTTP (global fetch, so a proxy set with `configureProxy` applies). The RetryHandler retries
+ * 429/503/504 and honours `Retry-After` (also fractional seconds); inner `$batch` answers are retried here.
+ */
+export class GraphHttp {
+  private readonly client: Client;
+  private readonly retryOptions: RetryHandlerOptions;
+
+  constructor(private readonly options: GraphHttpOptions) {
+    this.retryOptions = new RetryHandlerOptions(1, Math.min(Math.max(options.maxRetries, 0), 10));
+    const chain: Middleware[] = [
+      new CaptureHandler(),
+      new AuthenticationHandler(options.tokenProvider),
+      new RetryHandler(this.retryOptions),
+      new RedirectHandler(),
+      new TelemetryHandler(),
+      new HTTPMessageHandler(),
+    ];
+    const { graphEndpoint, graphCustomHost } = options.endpoints;
+    // graph-client reads `customHosts` from the client options on every request (GraphRequest.send puts it in the
+    // middleware context) whether the client was built with `init` or `initWithMiddleware`; hosts only, no port.
+    this.client = Client.initWithMiddleware({
+      middleware: chain,
+      baseUrl: graphEndpoint,
+      defaultVersion: "v1.0",
+      ...(graphCustomHost === undefined ? {} : { customHosts: new Set([graphCustomHost]) }),
+    });
+  }
+
+  /**
+   * GETs a path relative to the version root, or an absolute `@odata.nextLink` (followed whole). Resolves with Graph's
+   * answer; throws a typed error only when there was no answer (network, TLS, token).
+   */
+  async get(pathOrUrl: string, signal?: AbortSignal): Promise<GraphOutcome> {
+    return this.send(pathOrUrl, "GET", undefined, signal);
+  }
+
+  /**
+   * Sends up to 20 GETs as one `$batch`. Inner 429/503/504 answers are re-posted (only those) after the longest
+   * `Retry-After`, up to `maxRetries` times. Resolves with one outcome per request id.
+   */
+  async batch(requests: readonly BatchGet[], signal?: AbortSignal): Promise<Map<string, GraphOutcome>> {
+    if (requests.length > MAX_BATCH) throw new RangeError(`a $batch holds at most ${MAX_BATCH} requests`);
+    const outcomes = new Map<string, GraphOutcome>();
+    let pending = [...requests];
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const outer = await this.send(
+        "/$batch",
+        "POST",
+        { requests: pending.map((r) => ({ id: r.id, method: "GET", url: r.url })) },
+        signal,
+      );
+      if (!outer.ok) {
+        for (const r of pending) outcomes.set(r.id, outer);
+        return outcomes;
+      }
+      const parsed = batchResponseSchema.safeParse(outer.body);
+      if (!parsed.success) {
+        throw new ServiceError(
+          "entra",
+          "entra.protocol",
+          "Microsoft Graph answered a $batch with an unreadable body.",
+          200,
+          {
+            cause: parsed.error,
+          },
+        );
+      }
+      const retry: BatchGet[] = [];
+      let waitSeconds = 0;
+      for (const response of parsed.data.responses) {
+        const request = pending.find((r) => r.id === response.id);
+        if (request === undefined) continue;
+        if (response.status >= 200 && response.status < 300) {
+          outcomes.set(response.id, { ok: true, body: response.body });
+        } else if (STATUSES_RETRIED.has(response.status) && attempt < this.retryOptions.maxRetries) {
+          retry.push(request);
+          waitSeconds = Math.max(waitSeconds, retryAfterSeconds(response.headers, attempt));
+        } else {
+          outcomes.set(response.id, { ok: false, failure: failureOf(response.status, response.body) });
+        }
+      }
+      for (const r of pending) {
+        if (!outcomes.has(r.id) && !retry.includes(r)) {
+          throw new ServiceError(
+            "entra",
+            "entra.protocol",
+            `Microsoft Graph's $batch answer lacks request ${r.id}.`,
+            200,
+          );
+        }
+      }
+      if (retry.length > 0) {
+        this.options.logger.debug(
+          `Graph throttled ${retry.length} request(s) inside a $batch; re-posting them in ${waitSeconds.toFixed(1)} s`,
+        );
+        await sleep(waitSeconds * 1000, undefined, { signal });
+      }
+      pending = retry;
+    }
+    return outcomes;
+  }
+
+  private async send(path: string, method: "GET" | "POST", body: unknown, signal?: AbortSignal): Promise<GraphOutcome> {
+    const capture = new FailureCapture();
+    let request = this.client.api(path).middlewareOptions([this.retryOptions, capture]);
+    if (signal !== undefined) request = request.option("signal", signal);
+    try {
+      const result: unknown = method === "GET" ? await request.get() : await request.post(body);
+      return { ok: true, body: result };
+    } catch (error) {
+      if (error instanceof GraphError && error.statusCode > 0) {
+        return {
+          ok: false,
+          failure: {
+            status: error.statusCode,
+            ...(error.code ? { code: error.code } : {}),
+            ...(error.requestId ? { requestId: error.requestId } : {}),
+          },
+        };
+      }
+      const original = capture.error ?? error;
+      if (original instanceof SyncError) throw original;
+      if (signal?.aborted) {
+        throw new ServiceError("entra", "entra.aborted", "Reading from Entra was cancelled.", undefined, {
+          cause: signal.reason,
+        });
+      }
+      throw mapNetworkFailure(original, "Microsoft Graph", this.options.endpoints.graphEndpoint, "--graph-endpoint");
+    }
+  }
+}
+
+/** Seconds to wait before re-posting a throttled inner request: its `Retry-After`, else exponential from 1 s. */
+function retryAfterSeconds(headers: Record<string, string> | undefined, attempt: number): number {
+  const fallback = Math.min(2 ** attempt, 30);
+  if (headers === undefined) return fallback;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === "retry-after");
+  const value = key === undefined ? undefined : headers[key];
+  if (value === undefined) return fallback;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0), 180);
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return fallback;
+  return Math.min(Math.max((date - Date.now()) / 1000, 0), 180);
+}
+
+function failureOf(status: number, body: unknown): GraphFailure {
+  const envelope = errorEnvelopeSchema.safeParse(body);
+  if (!envelope.success) return { status };
+  const { code, innerError } = envelope.data.error;
+  const requestId = innerError?.["request-id"];
+  return { status, ...(code ? { code } : {}), ...(requestId ? { requestId } : {}) };
+}

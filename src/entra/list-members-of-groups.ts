@@ -1,0 +1,204 @@
+import pLimit from "p-limit";
+import { z } from "zod";
+import { AuthError, ServiceError, SyncError, UsageError } from "../errors/sync-error.js";
+import type { Logger } from "../logging/logger.js";
+import type { DirectoryUser } from "../sync/model.js";
+import { chunk } from "./chunk.js";
+import type { GroupMembersPage, ReadMembersOptions } from "./entra-directory.js";
+import { type GraphAttribute, readGraphAttribute, resolveGraphAttribute, userSelect } from "./graph-attribute.js";
+import type { GraphHttp, GraphOutcome } from "./graph-http.js";
+import { type EntraIdentity, type GraphFailure, mapGraphFailure } from "./map-graph-failure.js";
+import { PageChannel } from "./page-channel.js";
+
+const memberPageSchema = z.object({
+  "@odata.nextLink": z.string().optional(),
+  value: z.array(z.record(z.string(), z.unknown())),
+});
+
+const USER_TYPE = "#microsoft.graph.user";
+const BATCH_SIZE = 20;
+
+export interface ListMembersDeps {
+  http: GraphHttp;
+  identity: EntraIdentity;
+  concurrency: number;
+  logger: Logger;
+}
+
+/**
+ * Reads the users of each group. The first page of up to 20 groups goes in one `$batch`; each `@odata.nextLink` is
+ * then followed whole, several groups at a time (bounded by `concurrency`), one page after the other within a group.
+ * No ConsistencyLevel header: the eventual-consistency index may lag behind recent changes (contract §1.2).
+ *
+ * Page errors become `{groupId, error}` items that end that group only. Errors no other group could escape (refused
+ * credentials, an unknown attribute) end the whole iteration.
+ */
+export async function* listMembersOfGroups(
+  groupIds: readonly string[],
+  options: ReadMembersOptions,
+  deps: ListMembersDeps,
+): AsyncGenerator<GroupMembersPage> {
+  const attributes = options.attributes.map((name) => resolveGraphAttribute(name, options.customAttrAppId));
+  const query = `$select=${userSelect(attributes).join(",")}&$top=999`;
+  const relation = options.membership === "transitive" ? "transitiveMembers" : "members";
+  const unique = [...new Set(groupIds)];
+  if (unique.length === 0) return;
+
+  const stop = new AbortController();
+  const signal = options.abortSignal === undefined ? stop.signal : AbortSignal.any([stop.signal, options.abortSignal]);
+  const channel = new PageChannel<GroupMembersPage>(Math.max(2, deps.concurrency * 2));
+  const limit = pLimit(deps.concurrency);
+  let outstanding = 0;
+
+  const spawn = (task: () => Promise<void>): void => {
+    outstanding++;
+    limit(task)
+      .catch((error: unknown) => {
+        channel.fail(error);
+        stop.abort();
+      })
+      .finally(() => {
+        outstanding--;
+        if (outstanding === 0) channel.close();
+      });
+  };
+
+  /** Yields one page's users, then schedules its next link; or yields the group's error. */
+  const handle = async (groupId: string, outcome: GraphOutcome): Promise<void> => {
+    if (!outcome.ok) {
+      await channel.push({ groupId, error: pageFailure(outcome.failure, groupId, attributes, options, deps.identity) });
+      return;
+    }
+    const page = memberPageSchema.safeParse(outcome.body);
+    if (!page.success) {
+      const error = new ServiceError(
+        "entra",
+        "entra.protocol",
+        `Microsoft Graph answered the members of group ${groupId} with an unreadable page.`,
+        200,
+        { cause: page.error },
+      );
+      await channel.push({ groupId, error });
+      return;
+    }
+    const users: DirectoryUser[] = [];
+    for (const item of page.data.value) {
+      const type = item["@odata.type"];
+      if (typeof type !== "string" || type.toLowerCase() !== USER_TYPE) continue;
+      const user = toDirectoryUser(item, attributes);
+      if (user === undefined) {
+        await channel.push({ groupId, error: limitedUser(groupId, item, deps.identity) });
+        return;
+      }
+      users.push(user);
+    }
+    const next = page.data["@odata.nextLink"];
+    // Pages may be short or even empty and still have a next link; only the last one must be yielded regardless.
+    if (users.length > 0 || next === undefined) await channel.push({ groupId, users, last: next === undefined });
+    if (next !== undefined) spawn(() => follow(groupId, next));
+    else deps.logger.debug(`Entra: read the last page of the ${relation} of group ${groupId}`);
+  };
+
+  const follow = async (groupId: string, nextLink: string): Promise<void> => {
+    const answer = await attempt(() => deps.http.get(nextLink, signal));
+    if ("error" in answer) await channel.push({ groupId, error: answer.error });
+    else await handle(groupId, answer.value);
+  };
+
+  /** Network failures (no answer at all) end one group; credential and usage errors end the iteration. */
+  const attempt = async <T>(read: () => Promise<T>): Promise<{ value: T } | { error: SyncError }> => {
+    try {
+      return { value: await read() };
+    } catch (error) {
+      if (error instanceof SyncError && error.kind !== "auth" && error.kind !== "usage" && !signal.aborted) {
+        return { error };
+      }
+      throw error;
+    }
+  };
+
+  const firstPages = async (ids: string[]): Promise<void> => {
+    const path = (id: string) => `/groups/${encodeURIComponent(id)}/${relation}?${query}`;
+    const single = ids.length === 1 ? ids[0] : undefined;
+    if (single !== undefined) {
+      const answer = await attempt(() => deps.http.get(path(single), signal));
+      if ("error" in answer) await channel.push({ groupId: single, error: answer.error });
+      else await handle(single, answer.value);
+      return;
+    }
+    const answer = await attempt(() =>
+      deps.http.batch(
+        ids.map((id, i) => ({ id: String(i), url: path(id) })),
+        signal,
+      ),
+    );
+    for (const [i, id] of ids.entries()) {
+      if ("error" in answer) {
+        await channel.push({ groupId: id, error: answer.error });
+        continue;
+      }
+      const outcome = answer.value.get(String(i));
+      if (outcome !== undefined) await handle(id, outcome);
+    }
+  };
+
+  for (const ids of chunk(unique, BATCH_SIZE)) spawn(() => firstPages(ids));
+  try {
+    yield* channel.drain();
+  } finally {
+    stop.abort();
+    channel.close();
+  }
+}
+
+/** A Graph user as the engine sees it; undefined when Graph hid its properties (the app may not read users). */
+function toDirectoryUser(
+  item: Record<string, unknown>,
+  attributes: readonly GraphAttribute[],
+): DirectoryUser | undefined {
+  const { id, userPrincipalName, mail, accountEnabled } = item;
+  if (typeof id !== "string" || typeof userPrincipalName !== "string" || typeof accountEnabled !== "boolean") {
+    return undefined;
+  }
+  const values: DirectoryUser["attributes"] = {};
+  for (const attribute of attributes) values[attribute.requested] = readGraphAttribute(item, attribute);
+  return { id, userPrincipalName, mail: typeof mail === "string" ? mail : null, accountEnabled, attributes: values };
+}
+
+function limitedUser(groupId: string, item: Record<string, unknown>, identity: EntraIdentity): SyncError {
+  return new AuthError(
+    "entra",
+    "entra.forbidden",
+    `Microsoft Graph returned member ${String(item.id)} of group ${groupId} without userPrincipalName or accountEnabled: client ${identity.clientId} may not read users. Grant the app the User.Read.All application permission with admin consent.`,
+    { hint: "Grant GroupMember.Read.All and User.Read.All application permissions with admin consent." },
+  );
+}
+
+/**
+ * The error for a failed members page. A 400 when an attribute is not a known user property is a usage error: Graph
+ * rejects `$select` of a property it does not have.
+ */
+function pageFailure(
+  failure: GraphFailure,
+  groupId: string,
+  attributes: readonly GraphAttribute[],
+  options: ReadMembersOptions,
+  identity: EntraIdentity,
+): SyncError {
+  const suspects = attributes.filter((a) => a.source === "unknown" || a.source === "directoryExtension");
+  if (failure.status === 400 && suspects.length > 0) {
+    const names = suspects.map((a) => `"${a.requested}"${a.select === a.requested ? "" : ` (${a.select})`}`).join(", ");
+    const next =
+      options.customAttrAppId === undefined
+        ? "A custom attribute held in a directory extension needs --custom-attr-app-id <id of the app that owns the extension>."
+        : `Check --custom-attr-app-id ${options.customAttrAppId} and that the extension is registered on that app.`;
+    throw new UsageError(
+      "entra.unknown_attribute",
+      `Microsoft Graph does not know the user attribute ${names} (${failure.status}${failure.code ? ` ${failure.code}` : ""}). ${next}`,
+      { hint: next },
+    );
+  }
+  const error = mapGraphFailure(failure, `the members of group ${groupId}`, identity);
+  if (error.kind === "auth") throw error;
+  return error;
+}

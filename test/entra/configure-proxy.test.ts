@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { connect, type Socket } from "node:net";
+import { after, afterEach, before, describe, it } from "node:test";
+import { type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
+import { type GraphSim, startGraphSim } from "../../sim/graph/index.js";
+import { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
+import { configureProxy } from "../../src/net/configure-proxy.js";
+
+/** A minimal HTTP CONNECT proxy that records each tunnel's target (`host:port`). */
+async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((_req, res) => {
+    res.statusCode = 405;
+    res.end();
+  });
+  server.on("connect", (req, client: Socket, head: Buffer) => {
+    const target = req.url ?? "";
+    tunnels.push(target);
+    const [host, port] = target.split(":");
+    const upstream = connect(Number(port), host === "localhost" ? "127.0.0.1" : (host ?? ""), () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    }
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tunnels,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("configureProxy: Graph and token traffic through an HTTP proxy", () => {
+  let sim: GraphSim;
+  let proxy: Awaited<ReturnType<typeof startConnectProxy>>;
+  let original: Dispatcher;
+  const saved = {
+    HTTPS_PROXY: process.env.HTTPS_PROXY,
+    HTTP_PROXY: process.env.HTTP_PROXY,
+    NO_PROXY: process.env.NO_PROXY,
+  };
+
+  before(async () => {
+    original = getGlobalDispatcher();
+    for (const name of ["HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"]) {
+      delete process.env[name];
+    }
+    sim = await startGraphSim();
+    sim.directory.addGroup({ displayName: "MI Sales" });
+    proxy = await startConnectProxy();
+  });
+  afterEach(() => {
+    setGlobalDispatcher(original);
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  after(async () => {
+    await sim.close();
+    await proxy.close();
+  });
+
+  const directory = () =>
+    new GraphEntraDirectory({
+      tenantId: sim.tenantId,
+      clientId: sim.clientId,
+      credential: { kind: "secret", secret: sim.clientSecret },
+      graphEndpoint: sim.url,
+      authorityHost: sim.url,
+    });
+  const simHost = () => new URL(sim.url).host;
+
+  it("no proxy given or in the environment → no-op", () => {
+    assert.equal(configureProxy({}), false);
+    assert.equal(getGlobalDispatcher(), original);
+  });
+
+  it("--proxy → token and Graph requests go through CONNECT tunnels", async () => {
+    const before = proxy.tunnels.length;
+    assert.equal(configureProxy({ proxyUrl: proxy.url }), true);
+    const resolution = await directory().resolveGroups({ names: ["MI Sales"], ids: [] });
+    assert.equal(resolution.groups.length, 1);
+    const tunnels = proxy.tunnels.slice(before);
+    assert.ok(tunnels.length >= 1);
+    assert.ok(tunnels.every((t) => t === simHost()));
+  });
+
+  it("HTTPS_PROXY from the environment is used", async () => {
+    const before = proxy.tunnels.length;
+    process.env.HTTPS_PROXY = proxy.url;
+    assert.equal(configureProxy({}), true);
+    await directory().resolveGroups({ names: ["MI Sales"], ids: [] });
+    assert.ok(proxy.tunnels.length > before);
+  });
+
+  it("NO_PROXY bypasses the proxy for the hosts it lists", async () => {
+    const before = proxy.tunnels.length;
+    assert.equal(configureProxy({ proxyUrl: proxy.url, noProxy: "localhost,127.0.0.1" }), true);
+    const resolution = await directory().resolveGroups({ names: ["MI Sales"], ids: [] });
+    assert.equal(resolution.groups.length, 1);
+    assert.equal(proxy.tunnels.length, before);
+  });
+});

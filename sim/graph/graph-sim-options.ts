@@ -1,0 +1,58 @@
+import type { SimDirectorySeed } from "./directory-types.js";
+import type { GraphFaults } from "./graph-faults.js";
+import type { GraphRequestLog } from "./graph-request-log.js";
+import type { SimDirectory } from "./sim-directory.js";
+
+/** How to start the simulator. Every field is optional. */
+export interface GraphSimOptions {
+  /** Port to listen on; default 0 (ephemeral). The simulator listens on 127.0.0.1 (and ::1 when available). */
+  port?: number;
+  /** Tenant GUID accepted in authority paths; default `8c3f1e2a-5b6d-4e7f-9a0b-1c2d3e4f5a6b`. */
+  tenantId?: string;
+  /** App (client) id accepted by the token endpoint; default `0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b`. */
+  clientId?: string;
+  /** Client secret accepted by the token endpoint; default `sim-client-secret`. */
+  clientSecret?: string;
+  /** Public certificate (PEM) accepted for `client_assertion` auth (MSAL certificate credential). */
+  clientCertificatePem?: string;
+  /** `expires_in` of issued access tokens; default 3599. MSAL never caches a token living under 300 s. */
+  tokenLifetimeSeconds?: number;
+  /** Delay added before every HTTP response, ms; default 0. */
+  latencyMs?: number;
+  /** Page size when no `$top` is given; default 100 (Graph's). Also the delta page and member-slice size. */
+  defaultPageSize?: number;
+  /** Cap on any page, even with a larger `$top`; default 999. */
+  maxPageSize?: number;
+  /** When true, some pages hold fewer items than `$top` (some none) while a nextLink follows; deterministic. */
+  shortPages?: boolean;
+  /** Simulator clock for delta-token age and change timestamps; default real time. */
+  now?: () => Date;
+  /** Initial directory. */
+  seed?: SimDirectorySeed;
+  /** Age after which a delta token answers 400 `syncStateNotFound`; default 7 days (contract §2). */
+  deltaTokenLifetimeMs?: number;
+  /** Changes younger than this (sim clock) stay invisible to delta rounds; default 0 (contract §2 "Processing delays"). */
+  deltaVisibilityDelayMs?: number;
+  /** Hide group-delta membership removals caused by deleting a user (issues #14708, #18628); default false. */
+  hideMembershipRemovalsOfDeletedUsers?: boolean;
+  /** Directory for the TLS certificate; default `<repo>/.sandbox/tls`. */
+  certificateDir?: string;
+}
+
+/** A running simulator. `url` is both the Graph endpoint (`<url>/v1.0`) and the authority host (`<url>/<tenant>`). */
+export interface GraphSim {
+  /** `https://localhost:<port>`, no trailing slash. */
+  url: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** The TLS certificate the server presents; trust it with `NODE_EXTRA_CA_CERTS`. */
+  certPath: string;
+  /** In-process mutation and inspection of the tenant. */
+  directory: SimDirectory;
+  /** Fault injection. */
+  faults: GraphFaults;
+  /** What was served. */
+  requests: GraphRequestLog;
+  close(): Promise<void>;
+}

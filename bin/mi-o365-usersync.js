@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // The installed command. The compiled CLI lives in dist/; `npm run build` (or `npm test`) produces it.
-"use strict";
+
 require("../dist/src/cli/main.js").main(process.argv.slice(2));

@@ -115,14 +115,9 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     await program.parseAsync(normaliseAutoCreate(argv), { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.version" ||
-        error.code === "commander.help"
-      ) {
-        return ExitStatus.done;
-      }
-      if (error.code === "commander.executeSubCommandAsync" || error.exitCode === 0) return ExitStatus.done;
+      // Asked-for help and --version exit 0; help shown because no command was given exits 1 in commander: usage.
+      if (error.exitCode === 0) return ExitStatus.done;
+      if (error.code === "commander.help") return ExitStatus.usage;
       printError(new UsageError("usage.command_line", error.message.replace(/^error: /, "")));
       return ExitStatus.usage;
     }

@@ -60,7 +60,8 @@ class CaptureHandler implements Middleware {
 }
 
 const STATUSES_RETRIED = new Set([429, 503, 504]);
-const MAX_BATCH = 20;
+/** Graph accepts at most 20 requests in one `$batch` (contract §4). */
+export const MAX_BATCH = 20;
 
 const batchResponseSchema = z.object({
   responses: z.array(

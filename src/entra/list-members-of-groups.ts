@@ -6,7 +6,7 @@ import type { DirectoryUser } from "../sync/model.js";
 import { chunk } from "./chunk.js";
 import type { GroupMembersPage, ReadMembersOptions } from "./entra-directory.js";
 import { type GraphAttribute, readGraphAttribute, resolveGraphAttribute, userSelect } from "./graph-attribute.js";
-import type { GraphHttp, GraphOutcome } from "./graph-http.js";
+import { type GraphHttp, type GraphOutcome, MAX_BATCH } from "./graph-http.js";
 import { type EntraIdentity, type GraphFailure, mapGraphFailure } from "./map-graph-failure.js";
 import { PageChannel } from "./page-channel.js";
 
@@ -16,7 +16,6 @@ const memberPageSchema = z.object({
 });
 
 const USER_TYPE = "#microsoft.graph.user";
-const BATCH_SIZE = 20;
 
 export interface ListMembersDeps {
   http: GraphHttp;
@@ -142,7 +141,7 @@ export async function* listMembersOfGroups(
     }
   };
 
-  for (const ids of chunk(unique, BATCH_SIZE)) spawn(() => firstPages(ids));
+  for (const ids of chunk(unique, MAX_BATCH)) spawn(() => firstPages(ids));
   try {
     yield* channel.drain();
   } finally {

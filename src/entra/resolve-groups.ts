@@ -4,7 +4,7 @@ import { ServiceError } from "../errors/sync-error.js";
 import type { DirectoryGroup } from "../sync/model.js";
 import { chunk } from "./chunk.js";
 import type { GroupResolution, GroupSelector, UnresolvedGroup } from "./entra-directory.js";
-import type { BatchGet, GraphHttp, GraphOutcome } from "./graph-http.js";
+import { type BatchGet, type GraphHttp, type GraphOutcome, MAX_BATCH } from "./graph-http.js";
 import { type EntraIdentity, mapGraphFailure } from "./map-graph-failure.js";
 import { odataString } from "./odata-string.js";
 
@@ -12,7 +12,6 @@ const groupSchema = z.object({ id: z.string(), displayName: z.string().nullable(
 const groupPageSchema = z.object({ "@odata.nextLink": z.string().optional(), value: z.array(groupSchema) });
 
 const GROUP_SELECT = "$select=id,displayName";
-const BATCH_SIZE = 20;
 
 export interface ResolveGroupsDeps {
   http: GraphHttp;
@@ -53,7 +52,7 @@ export async function resolveGroups(selector: GroupSelector, deps: ResolveGroups
       return;
     }
     await Promise.all(
-      chunk(lookups, BATCH_SIZE).map((requests) =>
+      chunk(lookups, MAX_BATCH).map((requests) =>
         limit(async () => {
           for (const [id, outcome] of await deps.http.batch(requests, deps.abortSignal)) outcomes.set(id, outcome);
         }),

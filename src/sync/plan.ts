@@ -1,6 +1,5 @@
-import type { MiUserPatch } from "../mi/mi-directory.js";
 import { type DesiredUser, mapUser } from "./map-user.js";
-import type { MiGroup, MiMembership, MiUser, MiUserExtras } from "./model.js";
+import type { MiGroup, MiMembership, MiUser } from "./model.js";
 import {
   type GroupRef,
   OPERATION_ORDER,
@@ -9,6 +8,7 @@ import {
   type PlanProblem,
   type UserRef,
 } from "./plan-model.js";
+import { extrasMatch, planProfileUpdate, pushExtras } from "./plan-profile.js";
 import type { EntraSnapshot, MiSnapshot } from "./snapshot.js";
 import type { SyncOptions } from "./sync-options.js";
 import { DEFAULT_GROUP_NAME, groupKey, isSelected, syncedTargetGroups, type TargetGroup } from "./target-groups.js";
@@ -346,90 +346,6 @@ function removalReason(member: MiUser | undefined, disabledInEntra: Set<string>,
   if (!member) return "MI user unknown";
   if (disabledInEntra.has(member.id)) return "account disabled in Entra";
   return stillInEntra.has(member.id) ? "no longer in the Entra group" : "not in any synced Entra group";
-}
-
-function planProfileUpdate(
-  current: MiUser,
-  desired: DesiredUser,
-  options: SyncOptions,
-  miByEmail: Map<string, MiUser>,
-  operations: PlanOperation[],
-  problems: PlanProblem[],
-): void {
-  const force = options.updateMode === "force";
-  const before: MiUserPatch = {};
-  const after: MiUserPatch = {};
-  if (force || current.firstName !== desired.firstName) {
-    before.firstName = current.firstName;
-    after.firstName = desired.firstName;
-  }
-  if (force || current.lastName !== desired.lastName) {
-    before.lastName = current.lastName;
-    after.lastName = desired.lastName;
-  }
-  if (desired.email && (force || lower(current.email) !== lower(desired.email))) {
-    const owner = miByEmail.get(lower(desired.email));
-    if (owner && owner.id !== current.id) {
-      problems.push({
-        code: "duplicate-email",
-        subject: current.username,
-        message: `email '${desired.email}' belongs to MI user '${owner.username}'; ${current.username}'s email was not changed`,
-      });
-    } else {
-      before.email = current.email;
-      after.email = desired.email;
-    }
-  }
-  // cli.md rule 2: a username (even its letter case) changes only with --force.
-  if (force && current.username !== desired.username) {
-    before.username = current.username;
-    after.username = desired.username;
-  }
-  // cli.md rule 3: type changes only with --force and an explicit --user-type; administrators are never retyped.
-  if (force && options.userTypeExplicit && current.type !== "administrator" && current.type !== options.userType) {
-    before.type = current.type;
-    after.type = options.userType;
-  }
-  if (Object.keys(after).length === 0) return;
-  const changed = Object.keys(after).filter((k) => before[k as keyof MiUserPatch] !== after[k as keyof MiUserPatch]);
-  if (!force && changed.length === 0) return;
-  operations.push({
-    op: "updateUser",
-    miUserId: current.id,
-    username: current.username,
-    entraUserId: desired.entraUserId,
-    before,
-    after,
-    reason: force ? "--force" : `changed in Entra: ${changed.join(", ")}`,
-  });
-}
-
-function extrasMatch(current: MiUserExtras | undefined, desired: MiUserExtras): boolean {
-  if (!current) return false;
-  for (const [key, value] of Object.entries(desired.customAttributes)) {
-    if ((current.customAttributes[key] ?? null) !== value) return false;
-  }
-  if ("trustedServerUsername" in desired && (current.trustedServerUsername ?? null) !== desired.trustedServerUsername) {
-    return false;
-  }
-  return true;
-}
-
-function pushExtras(
-  operations: PlanOperation[],
-  user: UserRef,
-  username: string,
-  before: MiUserExtras | undefined,
-  after: MiUserExtras,
-): void {
-  operations.push({
-    op: "setUserExtras",
-    user,
-    username,
-    before,
-    after,
-    reason: before ? "custom attributes changed in Entra" : "custom attributes to set",
-  });
 }
 
 const rank = (operation: PlanOperation): number => OPERATION_ORDER.indexOf(operation.op);

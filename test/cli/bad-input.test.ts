@@ -122,3 +122,10 @@ for (const c of cases) {
     }
   });
 }
+
+test("bad input: no command → usage on stderr, exit 2", async () => {
+  const run = await lab.runCli([]);
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /Usage: mi-o365-usersync \[options\] \[command\]/);
+  assert.equal(run.stdout, "");
+});

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { type Lab, type LabOptions, startLab } from "../../sim/sandbox/lab.js";
+import { startTestProxy } from "../helpers/http-proxy.js";
 import { miMembers, seedTenant, type TestTenant } from "./tenant.js";
 
 // One test per flag (or per small family of flags): each starts fresh simulators, runs the real command, and
@@ -340,3 +341,23 @@ test("--version and --help", () =>
       assert.ok(help.includes(flag), flag);
     }
   }));
+
+test("--proxy: token, Graph and MI traffic all go through the proxy", async () => {
+  const proxy = await startTestProxy();
+  try {
+    await withLab(async (lab) => {
+      await ok(lab, ["provision", "-a", "Sales", "--proxy", proxy.url]);
+      assert.equal(miMembers(lab, "Sales").length, 3);
+      const graphHost = new URL(lab.graph.url).host;
+      assert.ok(proxy.tunnels.includes(graphHost), `Graph through the proxy; tunnels: ${proxy.tunnels.join(", ")}`);
+      // undici's proxy agent may tunnel plain-http targets with CONNECT too; either way MI goes through the proxy.
+      const miHost = new URL(lab.mi.url).host;
+      assert.ok(
+        proxy.tunnels.includes(miHost) || proxy.forwarded.some((r) => r.includes(miHost)),
+        `MI through the proxy; tunnels: ${proxy.tunnels.join(", ")}; forwarded: ${proxy.forwarded.join(", ")}`,
+      );
+    });
+  } finally {
+    await proxy.close();
+  }
+});

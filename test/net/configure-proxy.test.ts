@@ -1,53 +1,14 @@
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import { connect, type Socket } from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
 import { type Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { type GraphSim, startGraphSim } from "../../sim/graph/index.js";
 import { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
 import { configureProxy } from "../../src/net/configure-proxy.js";
-
-/** A minimal HTTP CONNECT proxy that records each tunnel's target (`host:port`). */
-async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
-  const tunnels: string[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((_req, res) => {
-    res.statusCode = 405;
-    res.end();
-  });
-  server.on("connect", (req, client: Socket, head: Buffer) => {
-    const target = req.url ?? "";
-    tunnels.push(target);
-    const [host, port] = target.split(":");
-    const upstream = connect(Number(port), host === "localhost" ? "127.0.0.1" : (host ?? ""), () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    }
-    upstream.on("error", () => client.destroy());
-    client.on("error", () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    tunnels,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { startTestProxy, type TestProxy } from "../helpers/http-proxy.js";
 
 describe("configureProxy: Graph and token traffic through an HTTP proxy", () => {
   let sim: GraphSim;
-  let proxy: Awaited<ReturnType<typeof startConnectProxy>>;
+  let proxy: TestProxy;
   let original: Dispatcher;
   const saved = {
     HTTPS_PROXY: process.env.HTTPS_PROXY,
@@ -62,7 +23,7 @@ describe("configureProxy: Graph and token traffic through an HTTP proxy", () => 
     }
     sim = await startGraphSim();
     sim.directory.addGroup({ displayName: "MI Sales" });
-    proxy = await startConnectProxy();
+    proxy = await startTestProxy();
   });
   afterEach(() => {
     setGlobalDispatcher(original);

@@ -1,0 +1,51 @@
+import type { DirectoryUser } from "../sync/model.js";
+
+/** What one group's entries in a delta round said. Several pages about one group are merged by the adapter. */
+export interface GroupDeltaChange {
+  groupId: string;
+  /** Set when the group itself was deleted (`changed`: soft-deleted, `deleted`: gone). */
+  removed?: "changed" | "deleted";
+  /** Direct user members added / removed in this round (`members@delta`, users only). */
+  usersAdded: string[];
+  usersRemoved: string[];
+  /** Nested groups added or removed as direct members (matters with transitive membership). */
+  groupsChanged: string[];
+}
+
+/** What one user's entry in a users delta round said. */
+export interface UserDeltaChange {
+  userId: string;
+  /** Set when the user was deleted (`changed`: soft-deleted, `deleted`: gone). */
+  removed?: "changed" | "deleted";
+  /** The user's selected properties, when not removed. */
+  user?: DirectoryUser;
+}
+
+export interface DeltaRound<T> {
+  changes: T[];
+  /** The new `@odata.deltaLink`, to store once the changes are applied. */
+  deltaLink: string;
+}
+
+/**
+ * Graph delta queries for the live path. One production implementation: `GraphEntraDirectory`.
+ * `start: "latest"` asks for `$deltatoken=latest` (a link, no data: "sync from now"); `start: "full"` runs the
+ * initial round over every page. Expired or reset delta state throws `DeltaResetError` (delta-reset-error.ts).
+ */
+export interface EntraChangeFeed {
+  readGroupDelta(input: {
+    /** Up to 50 group ids (Graph's limit for `$filter=id eq ... or ...`). Ignored when `deltaLink` is given. */
+    groupIds: string[];
+    deltaLink?: string;
+    start?: "latest" | "full";
+    abortSignal?: AbortSignal;
+  }): Promise<DeltaRound<GroupDeltaChange>>;
+
+  readUserDelta(input: {
+    attributes: string[];
+    customAttrAppId?: string;
+    deltaLink?: string;
+    start?: "latest" | "full";
+    abortSignal?: AbortSignal;
+  }): Promise<DeltaRound<UserDeltaChange>>;
+}

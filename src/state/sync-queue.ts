@@ -1,0 +1,29 @@
+/**
+ * The work queue between the webhook and the worker (Azure Storage Queues). Messages are JSON values; their schema
+ * belongs to the consumer (src/live/sync-message.ts). Bodies are base64-encoded on the wire, as the Functions queue
+ * trigger expects by default. One production implementation: `StorageSyncQueue`.
+ *
+ * In Azure the Functions host receives, retries and dead-letters (after `maxDequeueCount`, to `<queue>-poison`); the
+ * receive/complete/poison methods exist for the sandbox and tests, which run without the host.
+ */
+export interface ReceivedMessage {
+  messageId: string;
+  popReceipt: string;
+  /** How many times it has been received, this time included. */
+  dequeueCount: number;
+  body: unknown;
+  insertedOn: string;
+}
+
+export interface SyncQueue {
+  /** Creates the queue and its poison queue if missing. Idempotent. */
+  initialize(): Promise<void>;
+  send(body: unknown, options?: { visibilityDelayMs?: number }): Promise<void>;
+  receive(options?: { max?: number; visibilityTimeoutMs?: number }): Promise<ReceivedMessage[]>;
+  /** Deletes a processed message. */
+  complete(message: ReceivedMessage): Promise<void>;
+  /** Moves a message to the poison queue, with the reason, and deletes it from this one. */
+  moveToPoison(message: ReceivedMessage, reason: string): Promise<void>;
+  /** Approximate counts, for the status view. */
+  depth(): Promise<{ queued: number; poison: number }>;
+}

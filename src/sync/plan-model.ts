@@ -94,4 +94,6 @@ export interface Plan {
   groups: { name: string; miGroupId: string | undefined; entraGroupIds: string[]; complete: boolean }[];
   /** Users considered, for summaries. */
   usersConsidered: number;
+  /** Entra users matched to existing MI users, for the id map. Users the plan creates are in apply's results. */
+  matches: { entraUserId: string; miUserId: string; username: string }[];
 }

@@ -30,10 +30,17 @@ interface UserPlan {
 const lower = (s: string): string => s.toLowerCase();
 
 /**
+ * How much of the configured sync a plan covers. `full`: every selected group (the CLI, the timer reconcile).
+ * `partial`: only the groups given (the live path after a notification): attribute groups then only gain members,
+ * since users outside the scope may be the ones that name them.
+ */
+export type PlanScope = "full" | "partial";
+
+/**
  * Plans a sync: `(Entra as read, MI as read, options) -> Plan`. Pure: no I/O, no clock, deterministic order.
  * The rules are cli.md's "What the commands do" and "Rules where the original is silent".
  */
-export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOptions): Plan {
+export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOptions, scope: PlanScope = "full"): Plan {
   const operations: PlanOperation[] = [];
   const problems: PlanProblem[] = [];
   const warnings: string[] = [];
@@ -107,8 +114,11 @@ export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOpti
   for (const desired of desiredUsers) {
     warnings.push(...desired.warnings);
     const label = desired.username || `Entra user ${desired.entraUserId}`;
+    // The id map first (a renamed UPN stays the same MI user), then username, then email (cli.md rule 4).
+    const known = mi.knownUserIds?.get(desired.entraUserId);
+    const byId = known === undefined ? undefined : miUsersById.get(known);
     const match = desired.username
-      ? (miByUsername.get(lower(desired.username)) ?? miByEmail.get(lower(desired.email)))
+      ? (byId ?? miByUsername.get(lower(desired.username)) ?? miByEmail.get(lower(desired.email)))
       : undefined;
     const fail = (code: string, message: string): void => {
       problems.push({ code, subject: label, message });
@@ -262,6 +272,7 @@ export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOpti
       }
     }
     if (!group.complete) continue;
+    if (scope === "partial" && group.sources.includes("attribute")) continue;
     const nameOf = (row: MiMembership): string => miUsersById.get(row.userId)?.username ?? row.userId;
     for (const row of [...group.rows].sort((a, b) => nameOf(a).localeCompare(nameOf(b)))) {
       if (desiredMiIds.has(row.userId)) continue;
@@ -338,6 +349,9 @@ export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOpti
       complete: g.complete,
     })),
     usersConsidered: users.size,
+    matches: [...users.values()].flatMap((u) =>
+      u.mi ? [{ entraUserId: u.desired.entraUserId, miUserId: u.mi.id, username: u.mi.username }] : [],
+    ),
   };
 }
 

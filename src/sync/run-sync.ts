@@ -2,7 +2,7 @@ import type { EntraDirectory, GroupSelector } from "../entra/entra-directory.js"
 import type { Logger } from "../logging/logger.js";
 import type { MiDirectory } from "../mi/mi-directory.js";
 import { applyPlan } from "./apply.js";
-import { planSync } from "./plan.js";
+import { type PlanScope, planSync } from "./plan.js";
 import { readEntra, readMi } from "./read-state.js";
 import { checkRemovals } from "./removal-guard.js";
 import type { SyncOptions } from "./sync-options.js";
@@ -13,12 +13,22 @@ export interface SyncRequest {
   options: SyncOptions;
   /** `plan`: read and plan, write nothing (`--dry-run`). `apply`: read, plan, guard, apply. */
   mode: "plan" | "apply";
+  /** `full` (default): the selector is the whole configured sync. `partial`: a subset (the live path). */
+  scope?: PlanScope;
+}
+
+/** Entra user id ↔ MI user id memory kept between runs (the live path keeps it in Table Storage). */
+export interface UserIdMap {
+  lookup(entraUserIds: string[]): Promise<Map<string, string>>;
+  save(pairs: { entraUserId: string; miUserId: string }[]): Promise<void>;
 }
 
 export interface SyncPorts {
   entra: EntraDirectory;
   mi: MiDirectory;
   logger: Logger;
+  /** Optional: without it users match by username then email only. */
+  idMap?: UserIdMap;
 }
 
 export interface SyncHooks {
@@ -39,7 +49,8 @@ export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: Syn
   await ports.mi.connect({ abortSignal: hooks.abortSignal });
   const entra = await readEntra(ports.entra, request.selector, options, read);
   const mi = await readMi(ports.mi, entra, options, read);
-  const plan = planSync(entra, mi, options);
+  if (ports.idMap) mi.knownUserIds = await ports.idMap.lookup([...entra.users.keys()]);
+  const plan = planSync(entra, mi, options, request.scope ?? "full");
   const verdict = checkRemovals(plan, options.maxRemovals);
   ports.logger.info(
     `plan: ${plan.operations.length} operation(s), ${plan.removals} removal(s)/disable(s) ` +
@@ -54,11 +65,16 @@ export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: Syn
     ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
     ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}),
   });
-  return buildResult({
+  const result = buildResult({
     plan,
     verdict,
     dryRun: false,
     results: outcome.results,
+    createdUsers: outcome.createdUsers,
     ...(outcome.abortedBy ? { abortedBy: outcome.abortedBy } : {}),
   });
+  const known = mi.knownUserIds;
+  const fresh = result.userIds.filter((pair) => known?.get(pair.entraUserId) !== pair.miUserId);
+  if (ports.idMap && fresh.length > 0) await ports.idMap.save(fresh);
+  return result;
 }

@@ -47,6 +47,8 @@ export interface SyncResult {
   abortedBy?: SyncError;
   /** True when at least one MI write succeeded. */
   wroteAnything: boolean;
+  /** Entra user ↔ MI user pairs known after the run (matched or created), for the live path's id map. */
+  userIds: { entraUserId: string; miUserId: string }[];
 }
 
 /** Builds the result from a plan and, unless it is a dry run or refused, the apply results. */
@@ -55,6 +57,7 @@ export function buildResult(input: {
   verdict: RemovalVerdict;
   dryRun: boolean;
   results?: OperationResult[];
+  createdUsers?: Map<string, string>;
   abortedBy?: SyncError;
 }): SyncResult {
   const { plan, verdict, dryRun } = input;
@@ -119,5 +122,12 @@ export function buildResult(input: {
     warnings,
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     wroteAnything: operations.some((o) => o.status === "applied"),
+    userIds: [
+      ...plan.matches.map((m) => ({ entraUserId: m.entraUserId, miUserId: m.miUserId })),
+      ...[...(input.createdUsers ?? new Map<string, string>())].map(([entraUserId, miUserId]) => ({
+        entraUserId,
+        miUserId,
+      })),
+    ],
   };
 }

@@ -370,3 +370,28 @@ test("removal guard: default allows max(25, 10%); N% rounds down; none lifts it"
   const small = planSync(entra({ Sales: [] }), new MiBuilder().snapshot(), options());
   assert.equal(checkRemovals(small, parseMaxRemovals(undefined)).limit, 25);
 });
+
+test("plan: the id map matches a renamed Entra user to its MI user before username and email", () => {
+  const mi = new MiBuilder();
+  const old = mi.user("old.name@contoso.com", { firstName: "Ann" });
+  mi.member(mi.group("Sales"), old);
+  mi.member(mi.groups[0]!, old);
+  const ann = entraUser("ann");
+  const snapshot = mi.snapshot();
+  snapshot.knownUserIds = new Map([[ann.id, old.id]]);
+  const plan = planSync(entra({ Sales: [ann] }), snapshot, options());
+  assert.deepEqual(ops(plan.operations), ["updateUser old.name@contoso.com"], "no duplicate is created");
+  assert.deepEqual(plan.matches, [{ entraUserId: ann.id, miUserId: old.id, username: "old.name@contoso.com" }]);
+});
+
+test("plan: partial scope → attribute groups only gain members", () => {
+  const mi = new MiBuilder();
+  mi.group("Sales");
+  mi.member(mi.group("Finance"), mi.user("other@contoso.com"));
+  const ann = entraUser("ann", { attrs: { department: "Finance" } });
+  const o = options({ mapAttrToGroup: ["department"] });
+  const partial = planSync(entra({ Sales: [ann] }), mi.snapshot(), o, "partial");
+  assert.deepEqual(ops(partial.operations, "removeMember"), []);
+  const full = planSync(entra({ Sales: [ann] }), mi.snapshot(), o, "full");
+  assert.deepEqual(ops(full.operations, "removeMember"), ["removeMember other@contoso.com <- Finance"]);
+});

@@ -1,0 +1,459 @@
+/**
+ * `SyncStateStore` on Azure Table Storage. Row layout: `state-entities.ts`; Runs keys: `run-keys.ts`.
+ *
+ * Expected answers are decided by status: 404 on a read is "absent", 409 on a create and 412 on a conditional write
+ * are lost races (`StateConflictError`, or `undefined` for leases). Anything else goes through `mapStorageError`
+ * (`state.unavailable`, `state.auth`, `state.rejected`). Every row read back is checked by a schema; a bad one is a
+ * `StateCorruptError` naming the table and keys.
+ */
+import { odata, TableClient, type TransactionAction } from "@azure/data-tables";
+import { UsageError } from "../errors/sync-error.js";
+import { allowsInsecureConnection } from "./allows-insecure-connection.js";
+import { mapStorageError } from "./map-storage-error.js";
+import {
+  CHAINS_PARTITION,
+  decodeDeltaChain,
+  decodeIdMapping,
+  decodeLease,
+  decodeRun,
+  decodeSubscription,
+  type EncodedEntity,
+  encodeDeltaChain,
+  encodeIdMapping,
+  encodeLease,
+  encodeRun,
+  encodeSubscription,
+  idMappingKeys,
+  LEASES_PARTITION,
+  leaseRowKey,
+  SUBSCRIPTIONS_PARTITION,
+} from "./state-entities.js";
+import { StateConflictError, StateRejectedError } from "./state-errors.js";
+import { storageStatus } from "./storage-failure.js";
+import type {
+  DeltaChain,
+  IdMapping,
+  Lease,
+  RunRecord,
+  SubscriptionRecord,
+  SyncStateStore,
+} from "./sync-state-store.js";
+import { toTableKey } from "./to-table-key.js";
+
+export interface TableSyncStateStoreOptions {
+  /** A storage account connection string. Never echoed in errors. */
+  connectionString: string;
+  /** Letters and digits, starting with a letter; prefixes every table name. Default `misync`. */
+  tablePrefix?: string;
+  /** The clock leases are judged by. Default: the system clock. */
+  now?: () => Date;
+}
+
+type TableRole = "deltaChains" | "subscriptions" | "leases" | "idMap" | "runs";
+const TABLE_SUFFIX: Record<TableRole, string> = {
+  deltaChains: "DeltaChains",
+  subscriptions: "Subscriptions",
+  leases: "Leases",
+  idMap: "IdMap",
+  runs: "Runs",
+};
+/** Table names are 3–63 letters and digits starting with a letter; the longest suffix is 13 characters. */
+const TABLE_PREFIX = /^[A-Za-z][A-Za-z0-9]{0,49}$/;
+/** Table transactions take at most 100 operations, all in one partition. */
+const TRANSACTION_LIMIT = 100;
+/** Concurrent point reads in `getIdMappings`. */
+const READ_CONCURRENCY = 16;
+const DEFAULT_RUN_LIMIT = 50;
+const MAX_RUN_LIMIT = 1000;
+
+export class TableSyncStateStore implements SyncStateStore {
+  private readonly tables: Record<TableRole, TableClient>;
+  private readonly now: () => Date;
+
+  constructor(options: TableSyncStateStoreOptions) {
+    const prefix = options.tablePrefix ?? "misync";
+    if (!TABLE_PREFIX.test(prefix)) {
+      throw new UsageError(
+        "state.invalid_name",
+        `Table prefix "${prefix}" is not valid: use 1–50 letters and digits, starting with a letter.`,
+      );
+    }
+    this.now = options.now ?? (() => new Date());
+    const allowInsecureConnection = allowsInsecureConnection(options.connectionString);
+    const client = (role: TableRole): TableClient => {
+      try {
+        return TableClient.fromConnectionString(options.connectionString, `${prefix}${TABLE_SUFFIX[role]}`, {
+          allowInsecureConnection,
+        });
+      } catch {
+        // The SDK's message may quote the connection string; ours does not.
+        throw new UsageError(
+          "state.bad_connection_string",
+          "The storage connection string is not valid: expected AccountName/AccountKey with endpoints, a SAS, or UseDevelopmentStorage=true.",
+        );
+      }
+    };
+    this.tables = {
+      deltaChains: client("deltaChains"),
+      subscriptions: client("subscriptions"),
+      leases: client("leases"),
+      idMap: client("idMap"),
+      runs: client("runs"),
+    };
+  }
+
+  /** Creates the five tables if missing. Idempotent; safe to run from several instances at once. */
+  async initialize(): Promise<void> {
+    // allSettled, not all: a failure must not leave the other creates retrying in the background.
+    const results = await Promise.allSettled(
+      Object.values(this.tables).map(async (table) => {
+        try {
+          await table.createTable();
+        } catch (error) {
+          if (storageStatus(error) === 409) return; // TableAlreadyExists (or being deleted: surfaces on first use)
+          throw mapStorageError(error, { service: "table", name: table.tableName, operation: "create the table" });
+        }
+      }),
+    );
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  // ---- delta chains ---------------------------------------------------------------------------------------------
+
+  /** All chains of one kind, each with its etag. Order: by chain id. */
+  async listDeltaChains(kind: DeltaChain["kind"]): Promise<DeltaChain[]> {
+    const table = this.tables.deltaChains;
+    const rows = await this.query(table, odata`PartitionKey eq ${CHAINS_PARTITION} and kind eq ${kind}`, "list chains");
+    return rows.map((row) => decodeDeltaChain(table.tableName, row));
+  }
+
+  /** The chain, or undefined if there is none. */
+  async getDeltaChain(chainId: string): Promise<DeltaChain | undefined> {
+    const table = this.tables.deltaChains;
+    const row = await this.read(table, CHAINS_PARTITION, toTableKey(chainId), "read the delta chain");
+    return row && decodeDeltaChain(table.tableName, row);
+  }
+
+  /**
+   * Without `etag`: creates the chain; if it already exists another worker created it first → `StateConflictError`.
+   * With `etag`: replaces the whole row if it is unchanged since that read; otherwise (changed or deleted meanwhile)
+   * → `StateConflictError`, and nothing is written. Returns the chain as stored, with its new etag.
+   */
+  async saveDeltaChain(chain: DeltaChain): Promise<DeltaChain> {
+    const table = this.tables.deltaChains;
+    const etag = await this.conditionalWrite(table, encodeDeltaChain(table.tableName, chain), chain.etag, {
+      what: `Delta chain "${chain.chainId}"`,
+      operation: "save the delta chain",
+    });
+    return { ...chain, etag };
+  }
+
+  /** Deletes the chain unconditionally. Idempotent: a chain already gone is success. */
+  async deleteDeltaChain(chainId: string): Promise<void> {
+    await this.remove(this.tables.deltaChains, CHAINS_PARTITION, toTableKey(chainId), "delete the delta chain");
+  }
+
+  // ---- leases ---------------------------------------------------------------------------------------------------
+
+  /**
+   * Takes the lease on `scope` for `ttlMs` if nobody holds it, its holder's time ran out (by `now()`), or `owner`
+   * already holds it (then it is extended). Returns undefined when another owner holds it, or when another worker
+   * won the race for it in the meantime; never throws a conflict.
+   */
+  async acquireLease(scope: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    const table = this.tables.leases;
+    const rowKey = leaseRowKey(scope);
+    const now = this.now();
+    const row = await this.read(table, LEASES_PARTITION, rowKey, "read the lease");
+    const next = { scope, owner, expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
+    const entity = encodeLease(table.tableName, next);
+    if (row === undefined) {
+      try {
+        const response = await table.createEntity(entity);
+        return { ...next, etag: this.etagOf(response.etag, table, rowKey) };
+      } catch (error) {
+        if (storageStatus(error) === 409) return undefined;
+        throw mapStorageError(error, {
+          service: "table",
+          name: table.tableName,
+          operation: "take the lease",
+          key: keyText(entity),
+        });
+      }
+    }
+    const current = decodeLease(table.tableName, row);
+    const expired = Date.parse(current.expiresAt) <= now.getTime();
+    if (!expired && current.owner !== owner) return undefined;
+    try {
+      const response = await table.updateEntity(entity, "Replace", { etag: current.etag });
+      return { ...next, etag: this.etagOf(response.etag, table, rowKey) };
+    } catch (error) {
+      const status = storageStatus(error);
+      if (status === 412 || status === 404) return undefined;
+      throw mapStorageError(error, {
+        service: "table",
+        name: table.tableName,
+        operation: "take the lease",
+        key: keyText(entity),
+      });
+    }
+  }
+
+  /**
+   * Extends a held lease to `now() + ttlMs`. If the lease row changed since `lease` (taken over after expiry, or
+   * released) → `StateConflictError`: the caller no longer holds it and must stop writing for that scope.
+   */
+  async renewLease(lease: Lease, ttlMs: number): Promise<Lease> {
+    const table = this.tables.leases;
+    const next = {
+      scope: lease.scope,
+      owner: lease.owner,
+      expiresAt: new Date(this.now().getTime() + ttlMs).toISOString(),
+    };
+    const etag = await this.conditionalWrite(table, encodeLease(table.tableName, next), lease.etag, {
+      what: `Lease on "${lease.scope}" held by "${lease.owner}"`,
+      operation: "renew the lease",
+      lost: "was lost (taken over or released); stop work on that scope",
+    });
+    return { ...next, etag };
+  }
+
+  /** Deletes the lease if it is still exactly the one given. A lease already taken over or gone is left alone. */
+  async releaseLease(lease: Lease): Promise<void> {
+    const table = this.tables.leases;
+    const rowKey = leaseRowKey(lease.scope);
+    try {
+      await table.deleteEntity(LEASES_PARTITION, rowKey, { etag: lease.etag });
+    } catch (error) {
+      const status = storageStatus(error);
+      if (status === 412 || status === 404) return;
+      throw mapStorageError(error, {
+        service: "table",
+        name: table.tableName,
+        operation: "release the lease",
+        key: `${LEASES_PARTITION}/${rowKey}`,
+      });
+    }
+  }
+
+  // ---- subscriptions --------------------------------------------------------------------------------------------
+
+  /** All subscription records, each with its etag. */
+  async listSubscriptions(): Promise<SubscriptionRecord[]> {
+    const table = this.tables.subscriptions;
+    const rows = await this.query(table, odata`PartitionKey eq ${SUBSCRIPTIONS_PARTITION}`, "list subscriptions");
+    return rows.map((row) => decodeSubscription(table.tableName, row));
+  }
+
+  /** The record, or undefined if there is none. */
+  async getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
+    const table = this.tables.subscriptions;
+    const row = await this.read(table, SUBSCRIPTIONS_PARTITION, toTableKey(id), "read the subscription");
+    return row && decodeSubscription(table.tableName, row);
+  }
+
+  /** As `saveDeltaChain`: create without etag, conditional replace with it; a lost race is `StateConflictError`. */
+  async saveSubscription(record: SubscriptionRecord): Promise<SubscriptionRecord> {
+    const table = this.tables.subscriptions;
+    const etag = await this.conditionalWrite(table, encodeSubscription(table.tableName, record), record.etag, {
+      what: `Subscription "${record.id}"`,
+      operation: "save the subscription",
+    });
+    return { ...record, etag };
+  }
+
+  /** Deletes the record unconditionally. Idempotent. */
+  async deleteSubscription(id: string): Promise<void> {
+    await this.remove(this.tables.subscriptions, SUBSCRIPTIONS_PARTITION, toTableKey(id), "delete the subscription");
+  }
+
+  // ---- id map ---------------------------------------------------------------------------------------------------
+
+  /** The mappings found for `entraIds` (point reads, 16 at a time), keyed by entraId; ids not mapped are absent. */
+  async getIdMappings(kind: IdMapping["kind"], entraIds: string[]): Promise<Map<string, IdMapping>> {
+    const table = this.tables.idMap;
+    const found = new Map<string, IdMapping>();
+    const ids = [...new Set(entraIds)];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < ids.length) {
+        const entraId = ids[next++] as string;
+        const keys = idMappingKeys(kind, entraId);
+        const row = await this.read(table, keys.partitionKey, keys.rowKey, "read the id mapping");
+        if (row) found.set(entraId, decodeIdMapping(table.tableName, row));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, worker));
+    return found;
+  }
+
+  /**
+   * Upserts every mapping, unconditionally (last writer wins). Written in transactions of up to 100 rows of one kind;
+   * a duplicate entraId in the input keeps the last. Idempotent. A failure part-way leaves earlier batches written,
+   * which a rerun completes.
+   */
+  async saveIdMappings(mappings: IdMapping[]): Promise<void> {
+    const table = this.tables.idMap;
+    const byPartition = new Map<string, Map<string, EncodedEntity>>();
+    for (const mapping of mappings) {
+      const entity = encodeIdMapping(table.tableName, mapping);
+      const partition = byPartition.get(entity.partitionKey) ?? new Map<string, EncodedEntity>();
+      partition.set(entity.rowKey, entity);
+      byPartition.set(entity.partitionKey, partition);
+    }
+    for (const [partitionKey, rows] of byPartition) {
+      const entities = [...rows.values()];
+      for (let start = 0; start < entities.length; start += TRANSACTION_LIMIT) {
+        const actions: TransactionAction[] = entities
+          .slice(start, start + TRANSACTION_LIMIT)
+          .map((entity) => ["upsert", entity, "Replace"]);
+        try {
+          await table.submitTransaction(actions);
+        } catch (error) {
+          throw mapStorageError(error, {
+            service: "table",
+            name: table.tableName,
+            operation: `save ${actions.length} id mappings`,
+            key: `${partitionKey}/*`,
+          });
+        }
+      }
+    }
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------------------------
+
+  /** Stores the run record. Idempotent: the same runId and startedAt replace the same row. */
+  async recordRun(run: RunRecord): Promise<void> {
+    const table = this.tables.runs;
+    const entity = encodeRun(table.tableName, run);
+    try {
+      await table.upsertEntity(entity, "Replace");
+    } catch (error) {
+      throw mapStorageError(error, {
+        service: "table",
+        name: table.tableName,
+        operation: "record the run",
+        key: keyText(entity),
+      });
+    }
+  }
+
+  /** The newest runs first (by startedAt), at most `limit` (default 50, at most 1000); one page read. */
+  async listRuns(options: { limit?: number } = {}): Promise<RunRecord[]> {
+    const table = this.tables.runs;
+    const limit = Math.max(1, Math.min(MAX_RUN_LIMIT, Math.floor(options.limit ?? DEFAULT_RUN_LIMIT)));
+    const runs: RunRecord[] = [];
+    try {
+      for await (const page of table.listEntities<Record<string, unknown>>().byPage({ maxPageSize: limit })) {
+        for (const row of page) {
+          runs.push(decodeRun(table.tableName, row));
+          if (runs.length >= limit) return runs;
+        }
+      }
+    } catch (error) {
+      throw mapStorageError(error, { service: "table", name: table.tableName, operation: "list runs" });
+    }
+    return runs;
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------------------
+
+  /** A point read; undefined on 404. */
+  private async read(
+    table: TableClient,
+    partitionKey: string,
+    rowKey: string,
+    operation: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await table.getEntity<Record<string, unknown>>(partitionKey, rowKey);
+    } catch (error) {
+      if (storageStatus(error) === 404) return undefined;
+      throw mapStorageError(error, {
+        service: "table",
+        name: table.tableName,
+        operation,
+        key: `${partitionKey}/${rowKey}`,
+      });
+    }
+  }
+
+  /** Every row matching `filter`. Only for the small single-partition tables (chains, subscriptions). */
+  private async query(table: TableClient, filter: string, operation: string): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
+    try {
+      for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) rows.push(row);
+    } catch (error) {
+      throw mapStorageError(error, { service: "table", name: table.tableName, operation });
+    }
+    return rows;
+  }
+
+  /** Deletes unconditionally; 404 is success. */
+  private async remove(table: TableClient, partitionKey: string, rowKey: string, operation: string): Promise<void> {
+    try {
+      await table.deleteEntity(partitionKey, rowKey);
+    } catch (error) {
+      if (storageStatus(error) === 404) return;
+      throw mapStorageError(error, {
+        service: "table",
+        name: table.tableName,
+        operation,
+        key: `${partitionKey}/${rowKey}`,
+      });
+    }
+  }
+
+  /**
+   * Creates the row (no etag) or replaces it if its etag is still `etag`; returns the new etag. 409 on create, 412 or
+   * 404 on replace → `StateConflictError`.
+   */
+  private async conditionalWrite(
+    table: TableClient,
+    entity: EncodedEntity,
+    etag: string | undefined,
+    describe: { what: string; operation: string; lost?: string },
+  ): Promise<string> {
+    try {
+      const response =
+        etag === undefined ? await table.createEntity(entity) : await table.updateEntity(entity, "Replace", { etag });
+      return this.etagOf(response.etag, table, entity.rowKey);
+    } catch (error) {
+      const status = storageStatus(error);
+      const where = `(table "${table.tableName}", row ${keyText(entity)})`;
+      if (etag === undefined && status === 409) {
+        throw new StateConflictError(
+          `${describe.what} already exists ${where}: another worker created it first. Read it and retry with its etag.`,
+        );
+      }
+      if (etag !== undefined && (status === 412 || status === 404)) {
+        const change = status === 404 ? "was deleted" : "was changed by another worker";
+        throw new StateConflictError(
+          `${describe.what} ${describe.lost ?? `${change} since it was read`} ${where}. ${
+            describe.lost ? "" : "Read it again and redo the change."
+          }`.trim(),
+        );
+      }
+      throw mapStorageError(error, {
+        service: "table",
+        name: table.tableName,
+        operation: describe.operation,
+        key: keyText(entity),
+      });
+    }
+  }
+
+  private etagOf(etag: string | undefined, table: TableClient, rowKey: string): string {
+    if (etag) return etag;
+    throw new StateRejectedError(
+      "state.rejected",
+      `Table "${table.tableName}" answered a write of row "${rowKey}" without an ETag.`,
+    );
+  }
+}
+
+function keyText(entity: { partitionKey: string; rowKey: string }): string {
+  return `${entity.partitionKey}/${entity.rowKey}`;
+}

@@ -21,7 +21,7 @@ const batchSchema = z.object({
 type BatchStep = z.infer<typeof batchSchema>["requests"][number];
 
 /** Answers one inner request the way a direct request would be answered (the simulator's router). */
-export type InnerRouter = (ctx: SimContext, req: GraphRequest) => GraphResponse;
+export type InnerRouter = (ctx: SimContext, req: GraphRequest) => Promise<GraphResponse>;
 
 interface InnerResponse {
   id: string;
@@ -36,7 +36,7 @@ interface InnerResponse {
  * carries its own `Retry-After`). A request whose `dependsOn` target failed gets 424. Responses come back in a
  * shuffled but deterministic order (sorted by a hash of the id), so clients must match by id.
  */
-export function handleBatch(ctx: SimContext, req: GraphRequest, route: InnerRouter): GraphResponse {
+export async function handleBatch(ctx: SimContext, req: GraphRequest, route: InnerRouter): Promise<GraphResponse> {
   let json: unknown;
   try {
     json = JSON.parse(req.body);
@@ -66,27 +66,35 @@ export function handleBatch(ctx: SimContext, req: GraphRequest, route: InnerRout
 
   const done = new Map<string, InnerResponse>();
   const running = new Set<string>();
-  const run = (step: BatchStep): InnerResponse => {
+  // Steps run one at a time, in dependency order, so a step sees the effects of those it depends on.
+  const run = async (step: BatchStep): Promise<InnerResponse> => {
     const finished = done.get(step.id);
     if (finished) return finished;
     if (running.has(step.id)) throw invalidBatch(`Request Id '${step.id}' has a circular dependsOn.`);
     running.add(step.id);
-    const failedDependency = (step.dependsOn ?? [])
-      .map((dependency) => run(byId.get(dependency) as BatchStep))
-      .some((response) => response.status >= 400);
-    const response = failedDependency ? dependencyFailed(step, req) : execute(ctx, req, step, route);
+    let failedDependency = false;
+    for (const dependency of step.dependsOn ?? []) {
+      if ((await run(byId.get(dependency) as BatchStep)).status >= 400) failedDependency = true;
+    }
+    const response = failedDependency ? dependencyFailed(step, req) : await execute(ctx, req, step, route);
     running.delete(step.id);
     done.set(step.id, response);
     return response;
   };
-  const responses = steps.map(run);
+  const responses: InnerResponse[] = [];
+  for (const step of steps) responses.push(await run(step));
   responses.sort((a, b) => hash(a.id) - hash(b.id) || (a.id < b.id ? -1 : 1));
   return { ...jsonOk({ responses }), resourceUnits: 0 };
 }
 
-function execute(ctx: SimContext, outer: GraphRequest, step: BatchStep, route: InnerRouter): InnerResponse {
+async function execute(
+  ctx: SimContext,
+  outer: GraphRequest,
+  step: BatchStep,
+  route: InnerRouter,
+): Promise<InnerResponse> {
   const method = step.method.toUpperCase();
-  const { path, response } = answer(ctx, outer, step, route);
+  const { path, response } = await answer(ctx, outer, step, route);
   ctx.requests.record({
     method,
     path: `/v1.0${path}`,
@@ -98,12 +106,12 @@ function execute(ctx: SimContext, outer: GraphRequest, step: BatchStep, route: I
   return inner(step.id, response);
 }
 
-function answer(
+async function answer(
   ctx: SimContext,
   outer: GraphRequest,
   step: BatchStep,
   route: InnerRouter,
-): { path: string; response: GraphResponse } {
+): Promise<{ path: string; response: GraphResponse }> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(step.headers ?? {})) headers[name.toLowerCase()] = value;
   const ids = newRequestIds(headers["client-request-id"] ?? outer.ids.clientRequestId);
@@ -129,7 +137,7 @@ function answer(
     ids,
     batched: true,
   };
-  return { path, response: route(ctx, request) };
+  return { path, response: await route(ctx, request) };
 }
 
 function inner(id: string, response: GraphResponse): InnerResponse {

@@ -1,5 +1,6 @@
 import type { SimDirectorySeed } from "./directory-types.js";
 import type { GraphFaults } from "./graph-faults.js";
+import type { GraphNotifications, NotificationSettings } from "./graph-notifications.js";
 import type { GraphRequestLog } from "./graph-request-log.js";
 import type { SimDirectory } from "./sim-directory.js";
 
@@ -35,6 +36,12 @@ export interface GraphSimOptions {
   deltaVisibilityDelayMs?: number;
   /** Hide group-delta membership removals caused by deleting a user (issues #14708, #18628); default false. */
   hideMembershipRemovalsOfDeletedUsers?: boolean;
+  /** Accept `http://` notification and lifecycle URLs (the sandbox's webhook); default false: https only (contract §3.1). */
+  allowHttpNotificationUrls?: boolean;
+  /** Live subscriptions per app+tenant before `POST /subscriptions` answers 403; default 100 (contract §3.1). */
+  subscriptionQuota?: number;
+  /** Change-notification delivery knobs (also settable later through `sim.notifications.settings`). */
+  notifications?: Partial<NotificationSettings>;
   /** Directory for the TLS certificate; default `<repo>/.sandbox/tls`. */
   certificateDir?: string;
 }
@@ -54,5 +61,10 @@ export interface GraphSim {
   faults: GraphFaults;
   /** What was served. */
   requests: GraphRequestLog;
+  /** The change-notification emitter: deliveries, knobs, lifecycle events, pause, flush (contract §3.3, §3.4). */
+  notifications: GraphNotifications;
+  /** The live (unexpired, undeleted) subscriptions, each as Graph serialises it (clientState included). */
+  subscriptions(): Array<Record<string, unknown>>;
+  /** Stops the servers and the emitter; undelivered notifications are abandoned. */
   close(): Promise<void>;
 }

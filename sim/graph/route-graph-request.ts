@@ -6,13 +6,21 @@ import { listMembers, type MemberListKind, parseMemberCast } from "./members-rou
 import { parseODataQuery } from "./odata-query.js";
 import { resourceUnits } from "./resource-units.js";
 import type { GraphRequest, SimContext } from "./sim-context.js";
+import {
+  createSubscription,
+  deleteSubscription,
+  getSubscription,
+  listSubscriptions,
+  reauthorizeSubscription,
+  renewSubscription,
+} from "./subscriptions-route.js";
 import { countUsers, getUser, listUsers } from "./users-route.js";
 
 interface RouteMatch {
   /** Normalised route for the request log, e.g. `GET /groups/{id}/members`. */
   route: string;
-  method: "GET" | "POST";
-  run: () => GraphResponse;
+  method: string;
+  run: () => GraphResponse | Promise<GraphResponse>;
 }
 
 /**
@@ -20,7 +28,7 @@ interface RouteMatch {
  * resource units, apply an injected fault if one matches, run the handler. Every outcome is a `GraphResponse`;
  * handler errors become Graph's error envelope, never a crash.
  */
-export function routeGraphRequest(ctx: SimContext, req: GraphRequest): GraphResponse {
+export async function routeGraphRequest(ctx: SimContext, req: GraphRequest): Promise<GraphResponse> {
   let match: RouteMatch | undefined;
   try {
     match = matchRoute(ctx, req);
@@ -30,7 +38,7 @@ export function routeGraphRequest(ctx: SimContext, req: GraphRequest): GraphResp
   if (!match) {
     // Name the segment Graph could not resolve: the root when unknown, else the last one.
     const segments = req.path.split("/").filter(Boolean);
-    const knownRoot = /^(groups|users)$/i.test(segments[0] ?? "");
+    const knownRoot = /^(groups|users|subscriptions)$/i.test(segments[0] ?? "");
     const segment = (knownRoot ? segments[segments.length - 1] : segments[0]) ?? "";
     const response = graphError(400, "BadRequest", `Resource not found for the segment '${segment}'.`, req.ids);
     return finish(response, `${req.method} ${req.path}`, 1);
@@ -50,7 +58,7 @@ export function routeGraphRequest(ctx: SimContext, req: GraphRequest): GraphResp
   if (fault) return finish(fault, match.route, cost);
   let response: GraphResponse;
   try {
-    response = match.run();
+    response = await match.run();
   } catch (error) {
     response = toErrorResponse(error, req);
   }
@@ -100,6 +108,7 @@ function matchRoute(ctx: SimContext, req: GraphRequest): RouteMatch | undefined 
       ? get("/users/{id}", () => getUser(ctx, req, query(), key))
       : get("/groups/{id}", () => getGroup(ctx, req, query(), key));
   }
+  if (lowerRoot === "subscriptions") return subscriptionRoute(ctx, req, second, third, fourth !== undefined);
   if (lowerRoot === "groups") {
     if (second === undefined) return get("/groups", () => listGroups(ctx, req, query()));
     const lowerSecond = second.toLowerCase();
@@ -121,6 +130,37 @@ function matchRoute(ctx: SimContext, req: GraphRequest): RouteMatch | undefined 
     return get("/users/{id}", () => getUser(ctx, req, query(), second));
   }
   return undefined;
+}
+
+/**
+ * `/subscriptions`: POST (create) and GET (list); `/subscriptions/{id}`: GET, PATCH, DELETE;
+ * `/subscriptions/{id}/reauthorize`: POST. Another method on a known path gets 405 from the router.
+ */
+function subscriptionRoute(
+  ctx: SimContext,
+  req: GraphRequest,
+  id: string | undefined,
+  action: string | undefined,
+  tooLong: boolean,
+): RouteMatch | undefined {
+  const method = req.method.toUpperCase();
+  const match = (verb: string, route: string, run: () => GraphResponse | Promise<GraphResponse>): RouteMatch => ({
+    route: `${verb} ${route}`,
+    method: verb,
+    run,
+  });
+  if (tooLong) return undefined;
+  if (id === undefined) {
+    if (method === "GET") return match("GET", "/subscriptions", () => listSubscriptions(ctx));
+    return match("POST", "/subscriptions", () => createSubscription(ctx, req));
+  }
+  if (action === undefined) {
+    if (method === "PATCH") return match("PATCH", "/subscriptions/{id}", () => renewSubscription(ctx, req, id));
+    if (method === "DELETE") return match("DELETE", "/subscriptions/{id}", () => deleteSubscription(ctx, id));
+    return match("GET", "/subscriptions/{id}", () => getSubscription(ctx, id));
+  }
+  if (action.toLowerCase() !== "reauthorize") return undefined;
+  return match("POST", "/subscriptions/{id}/reauthorize", () => reauthorizeSubscription(ctx, id));
 }
 
 function memberRoute(

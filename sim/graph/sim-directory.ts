@@ -35,6 +35,7 @@ export class SimDirectory {
   private readonly removedUsers = new Map<string, RemovalReason>();
   private readonly removedGroups = new Map<string, RemovalReason>();
   private readonly log: DirectoryChange[] = [];
+  private readonly listeners = new Set<(change: DirectoryChange) => void>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
@@ -283,8 +284,27 @@ export class SimDirectory {
     return this.log.length;
   }
 
+  /**
+   * Calls `listener` synchronously with every change appended from now on (the notification emitter's feed).
+   * A throwing listener is reported on stderr and never undoes or blocks the mutation. Returns the unsubscribe.
+   */
+  onChange(listener: (change: DirectoryChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
   private append(change: ChangeWithoutStamp): void {
-    this.log.push({ ...change, seq: this.log.length + 1, at: this.now().getTime() } as DirectoryChange);
+    const stamped = { ...change, seq: this.log.length + 1, at: this.now().getTime() } as DirectoryChange;
+    this.log.push(stamped);
+    for (const listener of this.listeners) {
+      try {
+        listener(stamped);
+      } catch (error) {
+        process.stderr.write(`graph-sim: change listener failed: ${String(error)}\n`);
+      }
+    }
   }
 
   private requireUser(id: string): SimUser {

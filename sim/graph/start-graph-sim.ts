@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -5,13 +6,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ensureCertificate } from "../tls/ensure-certificate.js";
 import { AccessTokenStore } from "./access-tokens.js";
 import { GraphFaults } from "./graph-faults.js";
+import { resolveNotificationSettings } from "./graph-notifications.js";
 import { GraphRequestLog } from "./graph-request-log.js";
 import { type GraphResponse, graphError, newRequestIds, type RequestIds } from "./graph-response.js";
 import type { GraphSim, GraphSimOptions } from "./graph-sim-options.js";
+import { NotificationEmitter } from "./notification-emitter.js";
 import { PageStore } from "./page-store.js";
 import { describeRoute, routeGraphRequest } from "./route-graph-request.js";
 import type { GraphRequest, SimContext } from "./sim-context.js";
 import { SimDirectory } from "./sim-directory.js";
+import { subscriptionJson } from "./sim-subscription.js";
+import { SubscriptionStore } from "./subscription-store.js";
 import { handleTokenRequest, openIdConfiguration, signingKeys, type TokenEndpointConfig } from "./token-endpoint.js";
 
 const DEFAULT_TENANT_ID = "8c3f1e2a-5b6d-4e7f-9a0b-1c2d3e4f5a6b";
@@ -31,6 +36,11 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
   const faults = new GraphFaults(options.latencyMs ?? 0, `Tenant_Application/ReadWrite/${clientId}/${tenantId}`);
   const requests = new GraphRequestLog();
   const tokens = new AccessTokenStore(options.tokenLifetimeSeconds ?? 3599);
+  const subscriptions = new SubscriptionStore(now);
+  const notifications = new NotificationEmitter(
+    { directory, store: subscriptions, tenantId },
+    resolveNotificationSettings(options.notifications),
+  );
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     serve(req, res).catch((error: unknown) => {
@@ -63,7 +73,12 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
       deltaTokenLifetimeMs: options.deltaTokenLifetimeMs ?? SEVEN_DAYS_MS,
       deltaVisibilityDelayMs: options.deltaVisibilityDelayMs ?? 0,
       hideMembershipRemovalsOfDeletedUsers: options.hideMembershipRemovalsOfDeletedUsers ?? false,
+      allowHttpNotificationUrls: options.allowHttpNotificationUrls ?? false,
+      subscriptionQuota: options.subscriptionQuota ?? 100,
+      creatorId: randomUUID(),
     },
+    subscriptions,
+    notifications,
   };
   const tokenConfig: TokenEndpointConfig = {
     baseUrl,
@@ -89,7 +104,7 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
         route: `${method} ${path}`,
       };
     } else if (/^\/v1\.0(\/|$)/i.test(path)) {
-      response = serveGraph(method, path.slice(5) || "/", url.searchParams, headers, body, ids);
+      response = await serveGraph(method, path.slice(5) || "/", url.searchParams, headers, body, ids);
     } else {
       response = serveAuthority(method, path, headers, body, ids);
     }
@@ -104,14 +119,14 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
     });
   }
 
-  function serveGraph(
+  async function serveGraph(
     method: string,
     path: string,
     params: URLSearchParams,
     headers: Record<string, string>,
     body: string,
     ids: RequestIds,
-  ): GraphResponse {
+  ): Promise<GraphResponse> {
     const request: GraphRequest = { method, path, params, headers, body, ids, batched: false };
     const check = tokens.check(headers.authorization, faults.accessTokenCutoff);
     if (check !== "valid") {
@@ -169,7 +184,10 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
     directory,
     faults,
     requests,
+    notifications,
+    subscriptions: () => subscriptions.live().map(subscriptionJson),
     close: async () => {
+      notifications.close();
       await Promise.all(
         servers.map(
           (server) =>

@@ -1,4 +1,5 @@
 import { type Logger, silentLogger } from "../logging/logger.js";
+import type { DeltaRound, EntraChangeFeed, GroupDeltaChange, UserDeltaChange } from "./entra-change-feed.js";
 import type {
   EntraDirectory,
   GroupMembersPage,
@@ -7,10 +8,15 @@ import type {
   ReadMembersOptions,
 } from "./entra-directory.js";
 import { resolveEntraEndpoints } from "./entra-endpoints.js";
+import type { CreateSubscriptionInput, EntraSubscriptions, GraphSubscription } from "./entra-subscriptions.js";
 import { type EntraCredential, EntraTokenProvider } from "./entra-token-provider.js";
 import { GraphHttp } from "./graph-http.js";
+import { GraphSubscriptionsClient } from "./graph-subscriptions-client.js";
 import { listMembersOfGroups } from "./list-members-of-groups.js";
 import type { EntraIdentity } from "./map-graph-failure.js";
+import type { DeltaRoundDeps } from "./read-delta-round.js";
+import { type ReadGroupDeltaInput, readGroupDelta } from "./read-group-delta.js";
+import { type ReadUserDeltaInput, readUserDelta } from "./read-user-delta.js";
 import { resolveGroups } from "./resolve-groups.js";
 
 export interface GraphEntraDirectoryOptions {
@@ -32,17 +38,20 @@ export interface GraphEntraDirectoryOptions {
 }
 
 /**
- * `EntraDirectory` over Microsoft Graph v1.0: app-only tokens from one MSAL confidential client per instance, requests
- * through graph-client 3 (retries 429/503/504 with Retry-After). Reads only; it never writes to Entra.
+ * `EntraDirectory`, `EntraChangeFeed` and `EntraSubscriptions` over Microsoft Graph v1.0: app-only tokens from one MSAL
+ * confidential client per instance, requests through graph-client 3 (retries 429/503/504 with Retry-After). It never
+ * writes to the directory; its only writes are change-notification subscriptions.
  *
  * The constructor checks its options (https endpoints, a readable certificate) and throws UsageError; it makes no
- * request. The first token request happens on the first read.
+ * request. The first token request happens on the first call. The work is done by `resolve-groups.ts`,
+ * `list-members-of-groups.ts`, `read-group-delta.ts`, `read-user-delta.ts` and `graph-subscriptions-client.ts`.
  */
-export class GraphEntraDirectory implements EntraDirectory {
+export class GraphEntraDirectory implements EntraDirectory, EntraChangeFeed, EntraSubscriptions {
   private readonly http: GraphHttp;
   private readonly identity: EntraIdentity;
   private readonly logger: Logger;
   private readonly concurrency: number;
+  private readonly subscriptions: GraphSubscriptionsClient;
 
   constructor(options: GraphEntraDirectoryOptions) {
     const endpoints = resolveEntraEndpoints(
@@ -62,6 +71,11 @@ export class GraphEntraDirectory implements EntraDirectory {
       endpoints,
       tokenProvider,
       maxRetries: Math.min(Math.max(Math.floor(options.maxRetries ?? 8), 0), 10),
+      logger: this.logger,
+    });
+    this.subscriptions = new GraphSubscriptionsClient({
+      http: this.http,
+      identity: this.identity,
       logger: this.logger,
     });
   }
@@ -86,5 +100,39 @@ export class GraphEntraDirectory implements EntraDirectory {
       concurrency: this.concurrency,
       logger: this.logger,
     });
+  }
+
+  /** See `read-group-delta.ts`: ≤50 ids (RangeError otherwise), merged by group id, `DeltaResetError` on 400/410. */
+  readGroupDelta(input: ReadGroupDeltaInput): Promise<DeltaRound<GroupDeltaChange>> {
+    return readGroupDelta(input, this.deltaDeps());
+  }
+
+  /** See `read-user-delta.ts`: the member reads' `$select` and user mapping, `DeltaResetError` on 400/410. */
+  readUserDelta(input: ReadUserDeltaInput): Promise<DeltaRound<UserDeltaChange>> {
+    return readUserDelta(input, this.deltaDeps());
+  }
+
+  createSubscription(input: CreateSubscriptionInput): Promise<GraphSubscription> {
+    return this.subscriptions.createSubscription(input);
+  }
+
+  renewSubscription(id: string, expirationDateTime: Date): Promise<GraphSubscription> {
+    return this.subscriptions.renewSubscription(id, expirationDateTime);
+  }
+
+  reauthorizeSubscription(id: string): Promise<void> {
+    return this.subscriptions.reauthorizeSubscription(id);
+  }
+
+  deleteSubscription(id: string): Promise<void> {
+    return this.subscriptions.deleteSubscription(id);
+  }
+
+  listSubscriptions(): Promise<GraphSubscription[]> {
+    return this.subscriptions.listSubscriptions();
+  }
+
+  private deltaDeps(): DeltaRoundDeps {
+    return { http: this.http, identity: this.identity, logger: this.logger };
   }
 }

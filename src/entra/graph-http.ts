@@ -23,6 +23,9 @@ import { mapNetworkFailure } from "./map-network-failure.js";
 /** The answer to one Graph request: its JSON body, or the failure Graph answered with (after retries). */
 export type GraphOutcome = { ok: true; body: unknown } | { ok: false; failure: GraphFailure };
 
+/** The writes `GraphHttp.write` sends (subscriptions). */
+export type GraphWriteMethod = "POST" | "PATCH" | "DELETE";
+
 /** One request of a `$batch`: a GET of a URL relative to the version root (`/groups/{id}/members?...`). */
 export interface BatchGet {
   id: string;
@@ -60,6 +63,8 @@ class CaptureHandler implements Middleware {
 }
 
 const STATUSES_RETRIED = new Set([429, 503, 504]);
+/** Answers that say Graph did not carry the request out (throttled, unavailable): safe to repeat any write. */
+const STATUSES_REFUSED = new Set([429, 503]);
 /** Graph accepts at most 20 requests in one `$batch` (contract §4). */
 export const MAX_BATCH = 20;
 
@@ -89,9 +94,17 @@ const errorEnvelopeSchema = z.object({
 export class GraphHttp {
   private readonly client: Client;
   private readonly retryOptions: RetryHandlerOptions;
+  /** Retries 429/503 only: for writes that must not be repeated after a gateway timeout. */
+  private readonly refusalRetryOptions: RetryHandlerOptions;
 
   constructor(private readonly options: GraphHttpOptions) {
-    this.retryOptions = new RetryHandlerOptions(1, Math.min(Math.max(options.maxRetries, 0), 10));
+    const maxRetries = Math.min(Math.max(options.maxRetries, 0), 10);
+    this.retryOptions = new RetryHandlerOptions(1, maxRetries);
+    this.refusalRetryOptions = new RetryHandlerOptions(
+      1,
+      maxRetries,
+      (_delay, _attempt, _request, _options, response) => STATUSES_REFUSED.has(response.status),
+    );
     const chain: Middleware[] = [
       new CaptureHandler(),
       new AuthenticationHandler(options.tokenProvider),
@@ -117,6 +130,23 @@ export class GraphHttp {
    */
   async get(pathOrUrl: string, signal?: AbortSignal): Promise<GraphOutcome> {
     return this.send(pathOrUrl, "GET", undefined, signal);
+  }
+
+  /**
+   * Sends one write (POST, PATCH or DELETE) of a JSON body to a path relative to the version root. Resolves with
+   * Graph's answer (`body` undefined for 204); throws a typed error only when there was no answer.
+   *
+   * Retries: like reads, 429/503/504 are retried with `Retry-After` (Graph refused the request, so repeating it is
+   * safe). A 504 is a gateway timeout: the write may have reached Graph behind it, so `noGatewayTimeoutRetry` keeps
+   * writes that must not happen twice (creating a subscription) from retrying 504.
+   */
+  async write(
+    method: GraphWriteMethod,
+    path: string,
+    body: unknown,
+    options: { signal?: AbortSignal; noGatewayTimeoutRetry?: boolean } = {},
+  ): Promise<GraphOutcome> {
+    return this.send(path, method, body, options.signal, options.noGatewayTimeoutRetry === true);
   }
 
   /**
@@ -185,21 +215,37 @@ export class GraphHttp {
     return outcomes;
   }
 
-  private async send(path: string, method: "GET" | "POST", body: unknown, signal?: AbortSignal): Promise<GraphOutcome> {
+  private async send(
+    path: string,
+    method: "GET" | GraphWriteMethod,
+    body: unknown,
+    signal?: AbortSignal,
+    noGatewayTimeoutRetry = false,
+  ): Promise<GraphOutcome> {
     const capture = new FailureCapture();
-    let request = this.client.api(path).middlewareOptions([this.retryOptions, capture]);
+    const retryOptions = noGatewayTimeoutRetry ? this.refusalRetryOptions : this.retryOptions;
+    let request = this.client.api(path).middlewareOptions([retryOptions, capture]);
     if (signal !== undefined) request = request.option("signal", signal);
     try {
-      const result: unknown = method === "GET" ? await request.get() : await request.post(body);
+      const result: unknown =
+        method === "GET"
+          ? await request.get()
+          : method === "POST"
+            ? await request.post(body)
+            : method === "PATCH"
+              ? await request.patch(body)
+              : await request.delete();
       return { ok: true, body: result };
     } catch (error) {
       if (error instanceof GraphError && error.statusCode > 0) {
+        const location = error.headers?.get("Location") ?? undefined;
         return {
           ok: false,
           failure: {
             status: error.statusCode,
             ...(error.code ? { code: error.code } : {}),
             ...(error.requestId ? { requestId: error.requestId } : {}),
+            ...(location ? { location } : {}),
           },
         };
       }

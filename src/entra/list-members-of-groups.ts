@@ -1,14 +1,16 @@
 import pLimit from "p-limit";
 import { z } from "zod";
-import { AuthError, ServiceError, SyncError, UsageError } from "../errors/sync-error.js";
+import { ServiceError, SyncError } from "../errors/sync-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { DirectoryUser } from "../sync/model.js";
 import { chunk } from "./chunk.js";
+import { limitedUserError, toDirectoryUser } from "./directory-user.js";
 import type { GroupMembersPage, ReadMembersOptions } from "./entra-directory.js";
-import { type GraphAttribute, readGraphAttribute, resolveGraphAttribute, userSelect } from "./graph-attribute.js";
+import { type GraphAttribute, resolveGraphAttribute, userSelect } from "./graph-attribute.js";
 import { type GraphHttp, type GraphOutcome, MAX_BATCH } from "./graph-http.js";
 import { type EntraIdentity, type GraphFailure, mapGraphFailure } from "./map-graph-failure.js";
 import { PageChannel } from "./page-channel.js";
+import { unknownAttributeError } from "./unknown-attribute-error.js";
 
 const memberPageSchema = z.object({
   "@odata.nextLink": z.string().optional(),
@@ -86,7 +88,10 @@ export async function* listMembersOfGroups(
       if (typeof type !== "string" || type.toLowerCase() !== USER_TYPE) continue;
       const user = toDirectoryUser(item, attributes);
       if (user === undefined) {
-        await channel.push({ groupId, error: limitedUser(groupId, item, deps.identity) });
+        await channel.push({
+          groupId,
+          error: limitedUserError(item.id, ` (member of group ${groupId})`, deps.identity),
+        });
         return;
       }
       users.push(user);
@@ -150,29 +155,6 @@ export async function* listMembersOfGroups(
   }
 }
 
-/** A Graph user as the engine sees it; undefined when Graph hid its properties (the app may not read users). */
-function toDirectoryUser(
-  item: Record<string, unknown>,
-  attributes: readonly GraphAttribute[],
-): DirectoryUser | undefined {
-  const { id, userPrincipalName, mail, accountEnabled } = item;
-  if (typeof id !== "string" || typeof userPrincipalName !== "string" || typeof accountEnabled !== "boolean") {
-    return undefined;
-  }
-  const values: DirectoryUser["attributes"] = {};
-  for (const attribute of attributes) values[attribute.requested] = readGraphAttribute(item, attribute);
-  return { id, userPrincipalName, mail: typeof mail === "string" ? mail : null, accountEnabled, attributes: values };
-}
-
-function limitedUser(groupId: string, item: Record<string, unknown>, identity: EntraIdentity): SyncError {
-  return new AuthError(
-    "entra",
-    "entra.forbidden",
-    `Microsoft Graph returned member ${String(item.id)} of group ${groupId} without userPrincipalName or accountEnabled: client ${identity.clientId} may not read users. Grant the app the User.Read.All application permission with admin consent.`,
-    { hint: "Grant GroupMember.Read.All and User.Read.All application permissions with admin consent." },
-  );
-}
-
 /**
  * The error for a failed members page. A 400 when an attribute is not a known user property is a usage error: Graph
  * rejects `$select` of a property it does not have.
@@ -184,19 +166,8 @@ function pageFailure(
   options: ReadMembersOptions,
   identity: EntraIdentity,
 ): SyncError {
-  const suspects = attributes.filter((a) => a.source === "unknown" || a.source === "directoryExtension");
-  if (failure.status === 400 && suspects.length > 0) {
-    const names = suspects.map((a) => `"${a.requested}"${a.select === a.requested ? "" : ` (${a.select})`}`).join(", ");
-    const next =
-      options.customAttrAppId === undefined
-        ? "A custom attribute held in a directory extension needs --custom-attr-app-id <id of the app that owns the extension>."
-        : `Check --custom-attr-app-id ${options.customAttrAppId} and that the extension is registered on that app.`;
-    throw new UsageError(
-      "entra.unknown_attribute",
-      `Microsoft Graph does not know the user attribute ${names} (${failure.status}${failure.code ? ` ${failure.code}` : ""}). ${next}`,
-      { hint: next },
-    );
-  }
+  const unknown = unknownAttributeError(failure, attributes, options.customAttrAppId);
+  if (unknown !== undefined) throw unknown;
   const error = mapGraphFailure(failure, `the members of group ${groupId}`, identity);
   if (error.kind === "auth") throw error;
   return error;

@@ -7,6 +7,8 @@ export interface GraphFailure {
   code?: string;
   /** The `request-id` Graph gave (for Microsoft support). */
   requestId?: string;
+  /** The `Location` header, when Graph sent one (a delta reset's 410 names the initial query there). */
+  location?: string;
 }
 
 /** Who we are, for messages. */

@@ -1,10 +1,14 @@
 // `npm run sandbox`: the product's main job on its built-in sandbox. Starts the Graph and MI simulators with a demo
 // tenant, runs the real `mi-o365-usersync provision` against them, changes the directory, runs again, and prints the
 // command lines it ran and the requests each run cost. `-- --keep-running` leaves the simulators up for replaying.
+
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { buildDemoTenant } from "../graph/demo-tenant.js";
+import { ensureCertificate } from "../tls/ensure-certificate.js";
 import { type CliRun, cliScript, type Lab, startLab } from "./lab.js";
+import { runLiveDemo } from "./live-demo.js";
 
 const keepRunning = process.argv.includes("--keep-running");
 const out = (line = ""): void => {
@@ -35,7 +39,15 @@ async function step(lab: Lab, title: string, args: string[]): Promise<CliRun> {
 
 async function main(): Promise<void> {
   const lab = await startLab();
-  const demo = buildDemoTenant(lab.graph.directory);
+  try {
+    await demo(lab);
+  } finally {
+    await lab.close();
+  }
+}
+
+async function demo(lab: Lab): Promise<void> {
+  const tenant = buildDemoTenant(lab.graph.directory);
   const root = join(__dirname, "..", "..", "..");
   const envFile = join(root, ".sandbox", "env");
   mkdirSync(dirname(envFile), { recursive: true });
@@ -50,23 +62,26 @@ async function main(): Promise<void> {
   out("mi-o365-usersync sandbox");
   out(`  Graph simulator (https): ${lab.graph.url}   tenant ${lab.graph.tenantId}`);
   out(`  MI simulator (http):     ${lab.mi.url}`);
-  out(`  demo tenant: ${demo.summary}`);
+  out(`  demo tenant: ${tenant.summary}`);
   out(`  the commands below run ${relative(process.cwd(), cliScript()) || cliScript()} with the environment in`);
   out(
     `  ${relative(process.cwd(), envFile)} (credentials for the simulators; replay with --keep-running, see the end)`,
   );
 
-  const args = ["provision", "--auto-create", "all", "--process-child-groups", "--filter", demo.prefix];
+  const args = ["provision", "--auto-create", "all", "--process-child-groups", "--filter", tenant.prefix];
   const first = await step(lab, "1. First sync: empty MI, every 'MI ' group and its users created", args);
   if (first.status !== 0) throw new Error(`first sync exited ${first.status}`);
 
   out("\n=== 2. Changes in Entra");
-  for (const line of demo.applyChanges()) out(`  ${line}`);
+  for (const line of tenant.applyChanges()) out(`  ${line}`);
 
   const second = await step(lab, "3. Second sync: only the difference is written", [...args, "--full-summary"]);
   if (second.status !== 0) throw new Error(`second sync exited ${second.status}`);
   const third = await step(lab, "4. Third sync: nothing changed, nothing written", args);
   if (third.status !== 0) throw new Error(`third sync exited ${third.status}`);
+
+  out("\n=== 5. The live path: Graph change notifications -> webhook -> queue -> worker -> MI");
+  await runLiveDemo(out);
 
   if (keepRunning) {
     out("\nSimulators keep running (Ctrl-C to stop). Replay in another shell from the repo root:");
@@ -77,10 +92,26 @@ async function main(): Promise<void> {
       process.once("SIGTERM", resolve);
     });
   }
-  await lab.close();
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`sandbox failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+/**
+ * The live path runs Graph calls in this process, and Node reads NODE_EXTRA_CA_CERTS only at start-up: unless it
+ * already names the sandbox certificate, make the certificate and start again with it.
+ */
+async function relaunchWithCertificate(): Promise<boolean> {
+  const { certPath } = await ensureCertificate();
+  if (process.env.NODE_EXTRA_CA_CERTS === certPath) return false;
+  const child = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: "inherit",
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath },
+  });
+  process.exitCode = child.status ?? 1;
+  return true;
+}
+
+relaunchWithCertificate()
+  .then((relaunched) => (relaunched ? undefined : main()))
+  .catch((error: unknown) => {
+    process.stderr.write(`sandbox failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });

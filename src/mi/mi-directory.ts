@@ -44,6 +44,8 @@ export interface MiDirectory {
   listGroups(options?: MiCallOptions): Promise<MiGroup[]>;
   /** Members of one group (`GET /api/user_group_member?group=<id>`). */
   listGroupMembers(groupId: string, options?: MiCallOptions): Promise<MiMembership[]>;
+  /** Groups one user is in (`GET /api/user_group_member?user=<id>`); the live path's user changes use it. */
+  listUserMemberships(userId: string, options?: MiCallOptions): Promise<MiMembership[]>;
 
   /** Creates a group; if one with that name exists (case-insensitive) it is returned instead. */
   createGroup(name: string, options?: MiCallOptions): Promise<MiGroup>;

@@ -165,6 +165,17 @@ export class MiRestDirectory implements MiDirectory {
     return parseMembershipList(body, endpoint).filter((row) => row.groupId === groupId);
   }
 
+  /** Groups one user is in (`GET /api/user_group_member?user=<id>`, MI's documented per-user lookup). */
+  async listUserMemberships(userId: string, options?: MiCallOptions): Promise<MiMembership[]> {
+    const endpoint = "GET /api/user_group_member";
+    const body = await this.#call(
+      `listing the groups of MI user ${userId}`,
+      { method: "GET", url: "/api/user_group_member", params: { user: userId } },
+      options,
+    );
+    return parseMembershipList(body, endpoint).filter((row) => row.userId === userId);
+  }
+
   /**
    * Creates a group (`POST /api/user_group`, `all_access_group: "no"`). When MI refuses with 400 and a group of that
    * name exists (case-insensitive), that group is returned; otherwise the 400 is thrown (`mi.rejected`).

@@ -10,6 +10,9 @@ import { groupsToRead } from "./target-groups.js";
 
 export interface ReadOptions {
   logger: Logger;
+  /** `fail` (default): a group that does not resolve is a usage error. `skip`: it is left out with a warning (the
+   * live path, where a group named by a notification may have been deleted since). */
+  unresolved?: "fail" | "skip";
   abortSignal?: AbortSignal;
   /** Concurrent MI membership reads. Default 4. */
   miConcurrency?: number;
@@ -26,7 +29,10 @@ export async function readEntra(
   read: ReadOptions,
 ): Promise<EntraSnapshot> {
   const resolution = await entra.resolveGroups(selector, { abortSignal: read.abortSignal });
-  if (resolution.unresolved.length > 0) {
+  if (resolution.unresolved.length > 0 && read.unresolved === "skip") {
+    for (const u of resolution.unresolved) read.logger.warn(`Entra: group '${u.selector}' is ${u.problem}; skipped`);
+    if (resolution.groups.length === 0) return { groups: [], members: new Map(), users: new Map() };
+  } else if (resolution.unresolved.length > 0) {
     const lines = resolution.unresolved.map((u) => {
       const candidates = u.candidates.map((c) => `'${c.displayName}' (${c.id})`).join(", ");
       return u.problem === "ambiguous"

@@ -15,6 +15,8 @@ export interface SyncRequest {
   mode: "plan" | "apply";
   /** `full` (default): the selector is the whole configured sync. `partial`: a subset (the live path). */
   scope?: PlanScope;
+  /** What to do with groups that do not resolve (see ReadOptions). Default `fail`. */
+  unresolved?: "fail" | "skip";
 }
 
 /** Entra user id ↔ MI user id memory kept between runs (the live path keeps it in Table Storage). */
@@ -45,7 +47,11 @@ export interface SyncHooks {
  */
 export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: SyncHooks = {}): Promise<SyncResult> {
   const { options } = request;
-  const read = { logger: ports.logger, ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}) };
+  const read = {
+    logger: ports.logger,
+    unresolved: request.unresolved ?? "fail",
+    ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}),
+  };
   await ports.mi.connect({ abortSignal: hooks.abortSignal });
   const entra = await readEntra(ports.entra, request.selector, options, read);
   const mi = await readMi(ports.mi, entra, options, read);

@@ -1,0 +1,99 @@
+import { buildDemoTenant } from "../graph/demo-tenant.js";
+import { type LiveLab, startLiveLab } from "./live-lab.js";
+
+/** One measured change: from the change in Entra to the change being visible in MI. */
+export interface MeasuredChange {
+  change: string;
+  latencyMs: number;
+  graphRequests: number;
+  miReads: number;
+  miWrites: number;
+  notificationPosts: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Percentile by nearest rank. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+/**
+ * The live half of the sandbox: the demo tenant synced by the timer reconcile, then `changes` membership changes in
+ * Entra (alternately adding and removing users of "MI Sales"), each followed through notification → webhook → queue →
+ * worker → MI, timed from the change in Entra until MI shows it, with the HTTP requests each one cost.
+ */
+export async function runLiveDemo(out: (line?: string) => void, changes = 20): Promise<MeasuredChange[]> {
+  const live: LiveLab = await startLiveLab({
+    sync: { SYNC_FILTER: "MI ", SYNC_AUTO_CREATE: "all" },
+    log: (line) => out(`  (functions) ${line}`),
+  });
+  try {
+    const demo = buildDemoTenant(live.lab.graph.directory);
+    out(`  functions host (http): ${live.host.url}   Azurite tables and queue in-process`);
+    const started = Date.now();
+    await live.reconcile();
+    await live.runner.idle();
+    const [run] = await live.deps.state
+      .listRuns({ limit: 5 })
+      .then((runs) => runs.filter((r) => r.kind === "reconcile"));
+    out(
+      `  timer reconcile: ${run?.status} in ${Date.now() - started} ms, ${JSON.stringify(run?.counts ?? {})}; ` +
+        `${live.lab.graph.subscriptions().length} subscription(s), ` +
+        `${(await live.deps.state.listDeltaChains("groups")).length} delta chain(s)`,
+    );
+
+    const sales = demo.groups["MI Sales"]!;
+    const inSales = new Set(live.lab.graph.directory.membersOf(sales).map((m) => m.id));
+    const candidates = live.lab.graph.directory
+      .listUsers()
+      .filter((u) => u.accountEnabled && !inSales.has(u.id) && !u.userPrincipalName.includes("#EXT#"))
+      .slice(0, Math.ceil(changes / 2));
+    const measured: MeasuredChange[] = [];
+    for (let i = 0; i < changes; i++) {
+      const user = candidates[Math.floor(i / 2)]!;
+      const adding = i % 2 === 0;
+      await live.runner.idle();
+      live.lab.graph.requests.reset();
+      live.lab.mi.requests.reset();
+      const posts = live.host.responses.length;
+      const t0 = performance.now();
+      if (adding) live.lab.graph.directory.addMember(sales, user.id);
+      else live.lab.graph.directory.removeMember(sales, user.id);
+      const upn = user.userPrincipalName.toLowerCase();
+      const visible = (): boolean =>
+        live.lab.mi.state.membersOfGroup("MI Sales").some((m) => m.toLowerCase() === upn) === adding;
+      const deadline = Date.now() + 15_000;
+      while (!visible()) {
+        if (Date.now() > deadline) throw new Error(`change ${i + 1} did not reach MI within 15 s`);
+        await sleep(1);
+      }
+      const latencyMs = performance.now() - t0;
+      await live.runner.idle();
+      measured.push({
+        change: `${adding ? "add" : "remove"} ${user.userPrincipalName} ${adding ? "to" : "from"} MI Sales`,
+        latencyMs,
+        graphRequests: live.lab.graph.requests.total,
+        miReads: live.lab.mi.requests.reads,
+        miWrites: live.lab.mi.requests.writes,
+        notificationPosts: live.host.responses.length - posts,
+      });
+    }
+    for (const [i, m] of measured.entries()) {
+      out(
+        `  ${String(i + 1).padStart(2)}. ${m.change}: ${m.latencyMs.toFixed(0)} ms; Graph ${m.graphRequests}, ` +
+          `MI reads ${m.miReads}, MI writes ${m.miWrites}, notification POSTs ${m.notificationPosts}`,
+      );
+    }
+    const latencies = measured.map((m) => m.latencyMs);
+    out(
+      `  latency from the change in Entra to the change in MI over ${measured.length} changes: ` +
+        `median ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, ` +
+        `max ${Math.max(...latencies).toFixed(0)} ms`,
+    );
+    return measured;
+  } finally {
+    await live.close();
+  }
+}

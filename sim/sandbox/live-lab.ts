@@ -1,0 +1,94 @@
+import { InvocationContext } from "@azure/functions";
+import { createGraphLifecycleHandler } from "../../src/functions/graph-lifecycle.js";
+import { createGraphNotificationsHandler } from "../../src/functions/graph-notifications.js";
+import { createReconcileHandler } from "../../src/functions/reconcile.js";
+import { buildLiveDeps } from "../../src/functions/runtime.js";
+import { createSubscriptionsHandler } from "../../src/functions/subscriptions.js";
+import { createSyncWorkerHandler } from "../../src/functions/sync-worker.js";
+import type { LiveDeps } from "../../src/live/live-deps.js";
+import { startAzurite } from "../azurite/start-azurite.js";
+import { type FunctionsHost, startFunctionsHost } from "./functions-host.js";
+import { type Lab, type LabOptions, startLab } from "./lab.js";
+import { type QueueRunner, startQueueRunner } from "./queue-runner.js";
+
+/**
+ * The whole live path on one machine: both simulators, Azurite (in-process), the webhook functions served over http
+ * by a thin host stand-in, and a queue runner driving the worker function. The functions are the production ones,
+ * built from app settings exactly as in Azure (`buildLiveDeps`).
+ */
+export interface LiveLab {
+  lab: Lab;
+  deps: LiveDeps;
+  host: FunctionsHost;
+  runner: QueueRunner;
+  /** The app settings the functions were built from (secrets included: it is a sandbox). */
+  appSettings: Record<string, string>;
+  /** Runs the timer functions once, as the host's schedule would. */
+  reconcile(): Promise<void>;
+  maintainSubscriptions(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LiveLabOptions extends LabOptions {
+  /** Sync app settings (SYNC_GROUPS, SYNC_AUTO_CREATE, ...). */
+  sync: Record<string, string>;
+  /** Replace the production worker (tests that kill a worker midway). */
+  wrapWorker?: (worker: ReturnType<typeof createSyncWorkerHandler>) => ReturnType<typeof createSyncWorkerHandler>;
+  log?: (line: string) => void;
+}
+
+export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
+  const lab = await startLab({ ...options, graph: { allowHttpNotificationUrls: true, ...options.graph } });
+  const azurite = await startAzurite();
+  let deps: LiveDeps | undefined;
+  const getDeps = async (): Promise<LiveDeps> => {
+    if (!deps) throw new Error("live deps not built yet");
+    return deps;
+  };
+  const webhookDeps = async () => {
+    const d = await getDeps();
+    return { getSubscription: (id: string) => d.state.getSubscription(id), tenantId: lab.graph.tenantId, now: d.now };
+  };
+  const host = await startFunctionsHost(
+    {
+      "/api/graph/notifications": createGraphNotificationsHandler(webhookDeps),
+      "/api/graph/lifecycle": createGraphLifecycleHandler(webhookDeps),
+    },
+    async (body) => (await getDeps()).queue.send(body),
+    options.log,
+  );
+  const appSettings: Record<string, string> = {
+    ...lab.env,
+    AzureWebJobsStorage: azurite.connectionString,
+    NOTIFICATION_URL: `${host.url}/api/graph/notifications?code=sandbox-function-key`,
+    LIFECYCLE_NOTIFICATION_URL: `${host.url}/api/graph/lifecycle?code=sandbox-function-key`,
+    ...options.sync,
+  };
+  deps = await buildLiveDeps(appSettings);
+  const worker = createSyncWorkerHandler(getDeps);
+  const runner = startQueueRunner(deps.queue, options.wrapWorker ? options.wrapWorker(worker) : worker, {
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const timer = {
+    isPastDue: false,
+    schedule: { adjustForDST: true },
+    scheduleStatus: { last: "", next: "", lastUpdated: "" },
+  };
+  const context = (name: string) =>
+    new InvocationContext({ invocationId: name, functionName: name, logHandler: () => {} });
+  return {
+    lab,
+    deps,
+    host,
+    runner,
+    appSettings,
+    reconcile: () => createReconcileHandler(getDeps)(timer, context("reconcile")),
+    maintainSubscriptions: () => createSubscriptionsHandler(getDeps)(timer, context("subscriptions")),
+    close: async () => {
+      await runner.stop();
+      await host.close();
+      await lab.close();
+      await azurite.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { InvocationContext } from "@azure/functions";
+import { MAX_DEQUEUE_COUNT, PoisonMessageError } from "../../src/live/process-sync-message.js";
+import type { SyncQueue } from "../../src/state/sync-queue.js";
+
+type QueueHandler = (message: unknown, context: InvocationContext) => Promise<void>;
+
+/**
+ * A stand-in for the Functions host's queue trigger: polls the queue, runs the worker function with the trigger
+ * metadata the host passes (dequeueCount, id), deletes a message once processed, leaves a failed one to reappear
+ * after its visibility timeout, and moves it to the poison queue after `maxDequeueCount` attempts, as the host does.
+ */
+export interface QueueRunner {
+  processed: number;
+  failed: number;
+  poisoned: number;
+  /** Resolves once the queue has been seen empty with nothing in flight. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startQueueRunner(
+  queue: SyncQueue,
+  handler: QueueHandler,
+  options: { concurrency?: number; pollMs?: number; visibilityTimeoutMs?: number; log?: (line: string) => void } = {},
+): QueueRunner {
+  const pollMs = options.pollMs ?? 25;
+  const log = options.log ?? (() => {});
+  let running = true;
+  let inFlight = 0;
+  let emptyPolls = 0;
+  const runner: QueueRunner = {
+    processed: 0,
+    failed: 0,
+    poisoned: 0,
+    idle: async () => {
+      while (running && !(inFlight === 0 && emptyPolls >= 2)) await sleep(pollMs);
+    },
+    stop: async () => {
+      running = false;
+      while (inFlight > 0) await sleep(pollMs);
+    },
+  };
+  const loop = async (): Promise<void> => {
+    while (running) {
+      const messages = await queue
+        .receive({ max: options.concurrency ?? 4, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 2_000 })
+        .catch(() => []);
+      if (messages.length === 0) {
+        emptyPolls++;
+        await sleep(pollMs);
+        continue;
+      }
+      emptyPolls = 0;
+      inFlight += messages.length;
+      await Promise.all(
+        messages.map(async (message) => {
+          const context = new InvocationContext({
+            invocationId: message.messageId,
+            functionName: "sync-worker",
+            triggerMetadata: { dequeueCount: message.dequeueCount, id: message.messageId },
+            logHandler: () => {},
+          });
+          try {
+            await handler(message.body, context);
+            await queue.complete(message);
+            runner.processed++;
+          } catch (error) {
+            runner.failed++;
+            const reason = error instanceof Error ? error.message : String(error);
+            if (error instanceof PoisonMessageError || message.dequeueCount >= MAX_DEQUEUE_COUNT) {
+              await queue.moveToPoison(message, reason);
+              runner.poisoned++;
+              log(`worker: message ${message.messageId} moved to the poison queue: ${reason}`);
+            }
+          } finally {
+            inFlight--;
+          }
+        }),
+      );
+    }
+  };
+  void loop();
+  return runner;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,32 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { handleLifecycle } from "../live/handle-lifecycle.js";
+import type { NotificationDeps } from "../live/handle-notifications.js";
+import { readWebhookRequest, toHttpResponse } from "./http-adapter.js";
+import { syncQueueOutput } from "./queue-binding.js";
+import { contextLogger, getWebhookDeps } from "./runtime.js";
+
+/** POST /api/graph/lifecycle: Graph's lifecycle events. Verifies, enqueues, answers 202. */
+export function createGraphLifecycleHandler(
+  getDeps: () => Promise<Omit<NotificationDeps, "logger">>,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request, context) => {
+    const input = await readWebhookRequest(request);
+    if ("status" in input) return toHttpResponse(input, context);
+    if (input.validationToken !== null) {
+      return toHttpResponse(
+        { status: 200, contentType: "text/plain", body: input.validationToken, messages: [] },
+        context,
+      );
+    }
+    const response = await handleLifecycle(input, { ...(await getDeps()), logger: contextLogger(context) });
+    return toHttpResponse(response, context);
+  };
+}
+
+app.http("graph-lifecycle", {
+  methods: ["POST"],
+  authLevel: "function",
+  route: "graph/lifecycle",
+  extraOutputs: [syncQueueOutput],
+  handler: createGraphLifecycleHandler(getWebhookDeps),
+});

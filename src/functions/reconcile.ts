@@ -1,0 +1,37 @@
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import type { LiveDeps } from "../live/live-deps.js";
+import { reconcileAll } from "../live/reconcile.js";
+import { runRecordOf } from "../live/run-record.js";
+import { getLiveDeps, withContextLogger } from "./runtime.js";
+
+/** Timer: the full reconcile (NCRONTAB from RECONCILE_SCHEDULE, default every 4 hours), with a run record. */
+export function createReconcileHandler(
+  getDeps: () => Promise<LiveDeps>,
+): (timer: Timer, context: InvocationContext) => Promise<void> {
+  return async (_timer, context) => {
+    const deps = withContextLogger(await getDeps(), context);
+    const startedAt = deps.now().toISOString();
+    const base = { runId: deps.newId(), kind: "reconcile" as const, trigger: "timer", startedAt };
+    try {
+      const outcome = await reconcileAll(deps);
+      const detail = {
+        mode: outcome.mode,
+        groups: outcome.groups,
+        subscriptionsCreated: outcome.subscriptions.created.length,
+        subscriptionsRenewed: outcome.subscriptions.renewed.length,
+      };
+      const run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
+      await deps.state.recordRun(outcome.result ? run : { ...run, status: "succeeded" });
+      context.log(`reconcile: ${run.status} ${JSON.stringify(run.counts)} ${JSON.stringify(detail)}`);
+    } catch (error) {
+      await deps.state.recordRun(runRecordOf({ ...base, finishedAt: deps.now().toISOString() }, undefined, error));
+      throw error;
+    }
+  };
+}
+
+app.timer("reconcile", {
+  schedule: process.env.RECONCILE_SCHEDULE ?? "0 0 */4 * * *",
+  runOnStartup: false,
+  handler: createReconcileHandler(getLiveDeps),
+});

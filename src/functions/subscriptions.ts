@@ -1,0 +1,43 @@
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { describeError } from "../errors/sync-error.js";
+import type { LiveDeps } from "../live/live-deps.js";
+import { maintainSubscriptions } from "../live/maintain-subscriptions.js";
+import { getLiveDeps, withContextLogger } from "./runtime.js";
+
+/** Timer: keeps Graph subscriptions alive (SUBSCRIPTIONS_SCHEDULE, default hourly), with a run record. */
+export function createSubscriptionsHandler(
+  getDeps: () => Promise<LiveDeps>,
+): (timer: Timer, context: InvocationContext) => Promise<void> {
+  return async (_timer, context) => {
+    const deps = withContextLogger(await getDeps(), context);
+    const startedAt = deps.now().toISOString();
+    const base = { runId: deps.newId(), kind: "subscriptions" as const, trigger: "timer", startedAt };
+    try {
+      const synced = (await deps.state.listDeltaChains("groups")).flatMap((c) => c.groupIds);
+      const upkeep = await maintainSubscriptions(deps, synced);
+      await deps.state.recordRun({
+        ...base,
+        finishedAt: deps.now().toISOString(),
+        status: upkeep.failed.length > 0 ? "partial" : "succeeded",
+        counts: { created: upkeep.created.length, renewed: upkeep.renewed.length, deleted: upkeep.deleted.length },
+        errors: upkeep.failed,
+        detail: { mode: upkeep.mode },
+      });
+    } catch (error) {
+      await deps.state.recordRun({
+        ...base,
+        finishedAt: deps.now().toISOString(),
+        status: "failed",
+        counts: {},
+        errors: [describeError(error)],
+      });
+      throw error;
+    }
+  };
+}
+
+app.timer("subscriptions", {
+  schedule: process.env.SUBSCRIPTIONS_SCHEDULE ?? "0 15 * * * *",
+  runOnStartup: false,
+  handler: createSubscriptionsHandler(getLiveDeps),
+});

@@ -1,0 +1,28 @@
+import { app, type InvocationContext } from "@azure/functions";
+import type { LiveDeps } from "../live/live-deps.js";
+import { processSyncMessage } from "../live/process-sync-message.js";
+import { SYNC_QUEUE_CONNECTION, SYNC_QUEUE_NAME } from "./queue-binding.js";
+import { getLiveDeps, withContextLogger } from "./runtime.js";
+
+/**
+ * Queue trigger: one sync message. Throwing makes the host retry after the visibility timeout and dead-letter to
+ * `mi-sync-poison` after `maxDequeueCount` (host.json); every attempt leaves a run record.
+ */
+export function createSyncWorkerHandler(
+  getDeps: () => Promise<LiveDeps>,
+): (message: unknown, context: InvocationContext) => Promise<void> {
+  return async (message, context) => {
+    const deps = withContextLogger(await getDeps(), context);
+    const meta = context.triggerMetadata ?? {};
+    const dequeueCount = Number(meta.dequeueCount ?? 1);
+    const messageId = typeof meta.id === "string" ? meta.id : context.invocationId;
+    const { run } = await processSyncMessage(message, deps, { trigger: "queue", dequeueCount, messageId });
+    context.log(`sync-worker: ${run.status} ${JSON.stringify(run.counts)} ${JSON.stringify(run.detail ?? {})}`);
+  };
+}
+
+app.storageQueue("sync-worker", {
+  queueName: SYNC_QUEUE_NAME,
+  connection: SYNC_QUEUE_CONNECTION,
+  handler: createSyncWorkerHandler(getLiveDeps),
+});

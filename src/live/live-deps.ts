@@ -1,0 +1,31 @@
+import type { LiveSettings } from "../config/app-settings.js";
+import type { RunConfig } from "../config/resolve-run-config.js";
+import type { EntraChangeFeed } from "../entra/entra-change-feed.js";
+import type { EntraDirectory } from "../entra/entra-directory.js";
+import type { EntraSubscriptions } from "../entra/entra-subscriptions.js";
+import type { Logger } from "../logging/logger.js";
+import type { MiDirectory } from "../mi/mi-directory.js";
+import type { SyncQueue } from "../state/sync-queue.js";
+import type { SyncStateStore } from "../state/sync-state-store.js";
+
+/** Everything the live path's use cases need; the Functions runtime and the sandbox build it. */
+export interface LiveDeps {
+  /** The sync as configured in app settings (always `apply`; `SYNC_DRY_RUN` turns writes into plans). */
+  config: RunConfig;
+  settings: LiveSettings;
+  entra: EntraDirectory & EntraChangeFeed & EntraSubscriptions;
+  mi: MiDirectory;
+  state: SyncStateStore;
+  queue: SyncQueue;
+  logger: Logger;
+  now: () => Date;
+  /** This instance's lease-owner id. */
+  owner: string;
+  /** A fresh id (run ids). */
+  newId: () => string;
+  /** A fresh clientState secret (≤128 characters). */
+  newSecret: () => string;
+}
+
+/** How long a writer may hold a scope before another instance may take it over. */
+export const LEASE_TTL_MS = 10 * 60 * 1000;

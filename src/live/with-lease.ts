@@ -1,0 +1,36 @@
+import { SyncError } from "../errors/sync-error.js";
+import type { SyncStateStore } from "../state/sync-state-store.js";
+
+/** Another instance holds the scope right now: not a failure, the message is retried after its visibility timeout. */
+export class ScopeBusyError extends SyncError {
+  override readonly name = "ScopeBusyError";
+  constructor(readonly scopes: string[]) {
+    super("unavailable", "live.scope_busy", `another instance is syncing ${scopes.join(", ")}; retried later`, {
+      retryable: true,
+    });
+  }
+}
+
+/**
+ * Runs `work` while holding every lease in `scopes` (taken in sorted order, so two holders never deadlock), and
+ * releases them afterwards whatever happens. Throws ScopeBusyError, holding nothing, if any scope is taken.
+ */
+export async function withLeases<T>(
+  state: SyncStateStore,
+  scopes: string[],
+  owner: string,
+  ttlMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const held = [];
+  try {
+    for (const scope of [...new Set(scopes)].sort()) {
+      const lease = await state.acquireLease(scope, owner, ttlMs);
+      if (!lease) throw new ScopeBusyError([scope]);
+      held.push(lease);
+    }
+    return await work();
+  } finally {
+    for (const lease of held.reverse()) await state.releaseLease(lease).catch(() => undefined);
+  }
+}

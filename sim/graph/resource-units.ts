@@ -1,8 +1,9 @@
 /**
  * The `x-ms-resource-unit` cost of a request (contract §1.2, throttling-limits.md identity section): members 3,
- * transitiveMembers 5, user and group lists 2, single objects and `$count` 1; delta 5 is [Inference]. `$select`
- * lowers the cost by 1, `$expand` raises it by 1, `$top` below 20 lowers it by 1; never below 1. The outer `$batch`
- * costs nothing itself: its inner requests are charged.
+ * transitiveMembers 5, user and group lists 2, single objects and `$count` 1; delta 5, memberOf 3 and
+ * transitiveMemberOf 5 (priced like the member lists they mirror) are [Inference]. `$select` lowers the cost by 1,
+ * `$expand` raises it by 1, `$top` below 20 lowers it by 1; never below 1. The outer `$batch` costs nothing itself:
+ * its inner requests are charged.
  */
 export function resourceUnits(route: string, params: URLSearchParams): number {
   if (route === "POST /$batch") return 0;
@@ -17,8 +18,8 @@ export function resourceUnits(route: string, params: URLSearchParams): number {
 
 function baseCost(route: string): number {
   if (route.endsWith("/$count")) return 1;
-  if (route.includes("/transitiveMembers")) return 5;
-  if (route.includes("/members")) return 3;
+  if (/\/transitiveMember(s|Of)\b/.test(route)) return 5;
+  if (/\/member(s|Of)\b/.test(route)) return 3;
   if (route.endsWith("/delta")) return 5;
   if (route === "GET /users" || route === "GET /groups") return 2;
   return 1;

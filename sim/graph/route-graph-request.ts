@@ -2,8 +2,8 @@ import { handleBatch } from "./batch-route.js";
 import { deltaRoute } from "./delta-route.js";
 import { GraphRequestError, type GraphResponse, graphError } from "./graph-response.js";
 import { countGroups, getGroup, listGroups } from "./groups-route.js";
-import { listMembers, type MemberListKind, parseMemberCast } from "./members-route.js";
 import { parseODataQuery } from "./odata-query.js";
+import { type RelationSegments, relationRoute } from "./relation-route.js";
 import { resourceUnits } from "./resource-units.js";
 import type { GraphRequest, SimContext } from "./sim-context.js";
 import {
@@ -117,12 +117,14 @@ function matchRoute(ctx: SimContext, req: GraphRequest): RouteMatch | undefined 
       return get("/groups/delta", () => deltaRoute(ctx, query(), "groups"));
     }
     if (third === undefined) return get("/groups/{id}", () => getGroup(ctx, req, query(), second));
-    return memberRoute(ctx, req, second, third, fourth, fifth, extra.length > 0);
+    return relationRoute(ctx, req, "group", second, relationSegments(third, fourth, fifth, extra));
   }
   if (lowerRoot === "users") {
     if (second === undefined) return get("/users", () => listUsers(ctx, req, query()));
     const lowerSecond = second.toLowerCase();
-    if (third !== undefined) return undefined;
+    if (third !== undefined) {
+      return relationRoute(ctx, req, "user", second, relationSegments(third, fourth, fifth, extra));
+    }
     if (lowerSecond === "$count") return get("/users/$count", () => countUsers(ctx, query()));
     if (lowerSecond === "delta" || lowerSecond === "delta()") {
       return get("/users/delta", () => deltaRoute(ctx, query(), "users"));
@@ -163,36 +165,14 @@ function subscriptionRoute(
   return match("POST", "/subscriptions/{id}/reauthorize", () => reauthorizeSubscription(ctx, id));
 }
 
-function memberRoute(
-  ctx: SimContext,
-  req: GraphRequest,
-  groupId: string,
+/** The segments after `/{groups|users}/{id}/`, for `relationRoute`. */
+function relationSegments(
   relation: string,
   castOrCount: string | undefined,
   count: string | undefined,
-  tooLong: boolean,
-): RouteMatch | undefined {
-  const lowerRelation = relation.toLowerCase();
-  const list: MemberListKind | undefined =
-    lowerRelation === "members" ? "members" : lowerRelation === "transitivemembers" ? "transitiveMembers" : undefined;
-  if (!list || tooLong) return undefined;
-  const countOnly = castOrCount === "$count" || count === "$count";
-  if (count !== undefined && count !== "$count") return undefined;
-  const castSegment = castOrCount !== undefined && castOrCount !== "$count" ? castOrCount : undefined;
-  const castName = castSegment?.toLowerCase().startsWith("microsoft.graph.") ? castSegment : undefined;
-  if (castSegment && !castName) return undefined;
-  const route = `/groups/{id}/${list}${castName ? `/${castName.replace(/^microsoft\.graph\./i, "microsoft.graph.")}` : ""}${countOnly ? "/$count" : ""}`;
-  return {
-    route: `GET ${route}`,
-    method: "GET",
-    run: () =>
-      listMembers(ctx, req, parseODataQuery(req.params, req.headers), {
-        groupId,
-        list,
-        cast: castName ? parseMemberCast(castName) : undefined,
-        countOnly,
-      }),
-  };
+  extra: string[],
+): RelationSegments {
+  return { relation, castOrCount, count, tooLong: extra.length > 0 };
 }
 
 function decodeSafely(text: string): string {

@@ -261,6 +261,39 @@ export class SimDirectory {
     return result;
   }
 
+  /**
+   * The groups holding a user or group as a direct member (`/memberOf`), in group creation order. Throws for an id
+   * that is neither a user nor a group.
+   */
+  groupsContaining(memberId: string): Array<{ id: string; kind: "group" }> {
+    const key = memberId.toLowerCase();
+    if (!this.kindOf(key)) throw new Error(`no user or group ${memberId}`);
+    const result: Array<{ id: string; kind: "group" }> = [];
+    for (const [groupId, set] of this.members) if (set.has(key)) result.push({ id: groupId, kind: "group" });
+    return result;
+  }
+
+  /**
+   * Every group holding a user or group directly or through nesting (`/transitiveMemberOf`), nearest first (breadth
+   * first), each once. Cycles terminate because each group is climbed once; the object itself is never listed, even
+   * when a cycle leads back to it. Throws for an id that is neither a user nor a group.
+   */
+  ancestorGroupsOf(memberId: string): Array<{ id: string; kind: "group" }> {
+    const start = memberId.toLowerCase();
+    const seen = new Set<string>([start]);
+    const result: Array<{ id: string; kind: "group" }> = [];
+    const queue = [start];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      for (const parent of this.groupsContaining(next)) {
+        if (seen.has(parent.id)) continue;
+        seen.add(parent.id);
+        result.push(parent);
+        queue.push(parent.id);
+      }
+    }
+    return result;
+  }
+
   /** `user`, `group`, or `undefined` for an id that is neither (deleted or never existed). */
   kindOf(id: string): MemberKind | undefined {
     const key = id.toLowerCase();

@@ -32,8 +32,8 @@ export interface LiveLab {
 export interface LiveLabOptions extends LabOptions {
   /** Sync app settings (SYNC_GROUPS, SYNC_AUTO_CREATE, ...). */
   sync: Record<string, string>;
-  /** Replace the production worker (tests that kill a worker midway). */
-  wrapWorker?: (worker: ReturnType<typeof createSyncWorkerHandler>) => ReturnType<typeof createSyncWorkerHandler>;
+  /** Gives the worker different dependencies (tests that make its state store fail midway, like a killed worker). */
+  workerDeps?: (deps: LiveDeps) => LiveDeps;
   log?: (line: string) => void;
 }
 
@@ -65,8 +65,9 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
     ...options.sync,
   };
   deps = await buildLiveDeps(appSettings);
-  const worker = createSyncWorkerHandler(getDeps);
-  const runner = startQueueRunner(deps.queue, options.wrapWorker ? options.wrapWorker(worker) : worker, {
+  const workerDeps = options.workerDeps ? options.workerDeps(deps) : deps;
+  const worker = createSyncWorkerHandler(async () => workerDeps);
+  const runner = startQueueRunner(deps.queue, worker, {
     ...(options.log ? { log: options.log } : {}),
   });
   const timer = {

@@ -27,13 +27,16 @@ export function startQueueRunner(
   const log = options.log ?? (() => {});
   let running = true;
   let inFlight = 0;
-  let emptyPolls = 0;
+  /** Polls made, and the last one that found messages: idle means two empty polls since both it and the caller. */
+  let polls = 0;
+  let lastBusyPoll = 0;
   const runner: QueueRunner = {
     processed: 0,
     failed: 0,
     poisoned: 0,
     idle: async () => {
-      while (running && !(inFlight === 0 && emptyPolls >= 2)) await sleep(pollMs);
+      const from = polls;
+      while (running && !(inFlight === 0 && polls - Math.max(from, lastBusyPoll) >= 2)) await sleep(pollMs);
     },
     stop: async () => {
       running = false;
@@ -45,12 +48,12 @@ export function startQueueRunner(
       const messages = await queue
         .receive({ max: options.concurrency ?? 4, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 2_000 })
         .catch(() => []);
+      polls++;
       if (messages.length === 0) {
-        emptyPolls++;
         await sleep(pollMs);
         continue;
       }
-      emptyPolls = 0;
+      lastBusyPoll = polls;
       inFlight += messages.length;
       await Promise.all(
         messages.map(async (message) => {

@@ -48,4 +48,11 @@ export interface EntraChangeFeed {
     start?: "latest" | "full";
     abortSignal?: AbortSignal;
   }): Promise<DeltaRound<UserDeltaChange>>;
+
+  /**
+   * Ids (lowercase) of every group that contains this group, directly or through nesting
+   * (`GET /groups/{id}/transitiveMemberOf/microsoft.graph.group?$select=id&$top=999`, all pages).
+   * A group that no longer exists yields an empty list.
+   */
+  listAncestorGroups(groupId: string, options?: { abortSignal?: AbortSignal }): Promise<string[]>;
 }

@@ -12,6 +12,7 @@ import type { CreateSubscriptionInput, EntraSubscriptions, GraphSubscription } f
 import { type EntraCredential, EntraTokenProvider } from "./entra-token-provider.js";
 import { GraphHttp } from "./graph-http.js";
 import { GraphSubscriptionsClient } from "./graph-subscriptions-client.js";
+import { listAncestorGroups } from "./list-ancestor-groups.js";
 import { listMembersOfGroups } from "./list-members-of-groups.js";
 import type { EntraIdentity } from "./map-graph-failure.js";
 import type { DeltaRoundDeps } from "./read-delta-round.js";
@@ -44,7 +45,8 @@ export interface GraphEntraDirectoryOptions {
  *
  * The constructor checks its options (https endpoints, a readable certificate) and throws UsageError; it makes no
  * request. The first token request happens on the first call. The work is done by `resolve-groups.ts`,
- * `list-members-of-groups.ts`, `read-group-delta.ts`, `read-user-delta.ts` and `graph-subscriptions-client.ts`.
+ * `list-members-of-groups.ts`, `list-ancestor-groups.ts`, `read-group-delta.ts`, `read-user-delta.ts` and
+ * `graph-subscriptions-client.ts`.
  */
 export class GraphEntraDirectory implements EntraDirectory, EntraChangeFeed, EntraSubscriptions {
   private readonly http: GraphHttp;
@@ -110,6 +112,11 @@ export class GraphEntraDirectory implements EntraDirectory, EntraChangeFeed, Ent
   /** See `read-user-delta.ts`: the member reads' `$select` and user mapping, `DeltaResetError` on 400/410. */
   readUserDelta(input: ReadUserDeltaInput): Promise<DeltaRound<UserDeltaChange>> {
     return readUserDelta(input, this.deltaDeps());
+  }
+
+  /** See `list-ancestor-groups.ts`: all pages, no ConsistencyLevel, `[]` for a group that no longer exists. */
+  listAncestorGroups(groupId: string, options: { abortSignal?: AbortSignal } = {}): Promise<string[]> {
+    return listAncestorGroups(groupId, options, this.deltaDeps());
   }
 
   createSubscription(input: CreateSubscriptionInput): Promise<GraphSubscription> {

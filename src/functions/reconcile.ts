@@ -21,7 +21,7 @@ export function createReconcileHandler(
         subscriptionsRenewed: outcome.subscriptions.renewed.length,
       };
       const run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
-      await deps.state.recordRun(outcome.result ? run : { ...run, status: "succeeded" });
+      await deps.state.recordRun(run);
       context.log(`reconcile: ${run.status} ${JSON.stringify(run.counts)} ${JSON.stringify(detail)}`);
     } catch (error) {
       await deps.state.recordRun(runRecordOf({ ...base, finishedAt: deps.now().toISOString() }, undefined, error));

@@ -34,9 +34,3 @@ export async function ensureGroupChains(state: SyncStateStore, groupIds: string[
   for (const stale of existing.keys()) await state.deleteDeltaChain(stale);
   return chains;
 }
-
-/** The chain that holds a group, if the group is synced. */
-export async function chainOfGroup(state: SyncStateStore, groupId: string): Promise<DeltaChain | undefined> {
-  const id = groupId.toLowerCase();
-  return (await state.listDeltaChains("groups")).find((c) => c.groupIds.includes(id));
-}

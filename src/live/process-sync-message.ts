@@ -60,7 +60,6 @@ export async function processSyncMessage(
       detail.deltaReset = outcome.reset;
       detail.latencyMs = deps.now().getTime() - Date.parse(message.at);
       run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
-      if (!outcome.result) run = { ...run, status: "succeeded" };
     } else if (message.kind === "users") {
       const outcome = await syncUserChanges(deps);
       Object.assign(detail, {

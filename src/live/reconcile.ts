@@ -30,6 +30,12 @@ export async function reconcileAll(deps: LiveDeps): Promise<ReconcileOutcome> {
   const now = deps.now();
 
   if (groupIds.length > deps.settings.RECONCILE_FANOUT_THRESHOLD) {
+    // Give new chains a link first, so that each worker resyncs its own group rather than its whole chain; the
+    // workers' full reads come after the link, so nothing between the two is lost.
+    for (const chain of chains.filter((c) => !c.deltaLink)) {
+      const round = await deps.entra.readGroupDelta({ groupIds: chain.groupIds, start: "latest" });
+      await deps.state.saveDeltaChain({ ...chain, deltaLink: round.deltaLink, updatedAt: deps.now().toISOString() });
+    }
     for (const id of groupIds) await deps.queue.send(groupMessage(id, "reconcile", now));
     await deps.queue.send(usersMessage("reconcile", now));
     return { groups: groupIds.length, mode: "fanout", subscriptions };

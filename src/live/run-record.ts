@@ -8,9 +8,8 @@ export function runRecordOf(
   result: SyncResult | undefined,
   error?: unknown,
 ): RunRecord {
-  if (error !== undefined || !result) {
-    return { ...base, status: "failed", counts: {}, errors: [describeError(error)] };
-  }
+  if (error !== undefined) return { ...base, status: "failed", counts: {}, errors: [describeError(error)] };
+  if (!result) return { ...base, status: "succeeded", counts: {}, errors: [] };
   const status: RunRecord["status"] =
     result.outcome === "refused" ? "refused" : result.counts.failed > 0 || result.abortedBy ? "partial" : "succeeded";
   return { ...base, status, counts: { ...result.counts }, errors: result.errors.slice(0, 50) };

@@ -3,8 +3,8 @@ import { SyncError } from "../errors/sync-error.js";
 import type { DeltaChain, IdMapping, SyncStateStore } from "../state/sync-state-store.js";
 import { runSync, type UserIdMap } from "../sync/run-sync.js";
 import type { SyncResult } from "../sync/sync-result.js";
-import { chainOfGroup } from "./delta-chains.js";
 import { LEASE_TTL_MS, type LiveDeps } from "./live-deps.js";
+import { groupMessage } from "./sync-message.js";
 import { withLeases } from "./with-lease.js";
 
 /** The id map in Table Storage, as the engine's optional port. */
@@ -63,6 +63,8 @@ export interface GroupSyncOutcome {
   result?: SyncResult;
   /** True when the chain's delta state had expired or been reset, and its groups were resynced in full. */
   reset: boolean;
+  /** Synced ancestor groups in other chains, enqueued for their own workers (nested groups). */
+  enqueued: string[];
 }
 
 /**
@@ -70,26 +72,39 @@ export interface GroupSyncOutcome {
  * its stored link, resync (level-based: a full read of each group) the named group plus every group of the chain the
  * delta reports, and only then store the new delta link. A crash before the link is stored replays the same delta
  * next time, which is harmless because applying is idempotent. Expired or reset delta state resyncs the whole chain.
+ *
+ * With nested groups synced (`--process-child-groups`), a change in a group also changes every group that contains
+ * it, so the synced ancestors are resynced too: those in this chain here, the others through their own messages.
  */
 export async function syncGroupChange(deps: LiveDeps, groupId: string): Promise<GroupSyncOutcome> {
-  const chain = await chainOfGroup(deps.state, groupId);
+  const id = groupId.toLowerCase();
+  const chains = await deps.state.listDeltaChains("groups");
+  const synced = new Set(chains.flatMap((c) => c.groupIds));
+  const ancestors =
+    deps.config.sync.membership === "transitive"
+      ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a) && a !== id)
+      : [];
+  const chain = chains.find((c) => c.groupIds.includes(id));
+  const elsewhere = ancestors.filter((a) => !chain?.groupIds.includes(a));
+  for (const ancestor of elsewhere) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
   if (!chain) {
-    deps.logger.info(`worker: group ${groupId} is not synced; nothing to do`);
-    return { groupIds: [], reset: false };
+    deps.logger.info(`worker: group ${id} is not synced; ${elsewhere.length} synced ancestor(s) enqueued`);
+    return { groupIds: [], reset: false, enqueued: elsewhere };
   }
   // With --target-group every synced group lands in one MI group: a scope smaller than all of them would remove
   // the members the other groups bring.
-  const chains = deps.config.sync.targetGroup ? await deps.state.listDeltaChains("groups") : [chain];
+  const held = deps.config.sync.targetGroup ? chains : [chain];
   return withLeases(
     deps.state,
-    chains.map((c) => `chain:${c.chainId}`),
+    held.map((c) => `chain:${c.chainId}`),
     deps.owner,
     LEASE_TTL_MS,
     async () => {
       const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-      const { affected, deltaLink, reset, removed } = await readChainDelta(deps, fresh, groupId);
-      const scope = deps.config.sync.targetGroup ? chains.flatMap((c) => c.groupIds) : [...affected];
-      const groupIds = scope.filter((id) => !removed.has(id));
+      const { affected, deltaLink, reset, removed } = await readChainDelta(deps, fresh, id);
+      for (const ancestor of ancestors) if (chain.groupIds.includes(ancestor)) affected.add(ancestor);
+      const scope = deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : [...affected];
+      const groupIds = scope.filter((g) => !removed.has(g)).sort();
       let result: SyncResult | undefined;
       if (groupIds.length > 0) result = await syncScope(deps, groupIds, "partial");
       if (result && (result.counts.failed > 0 || result.abortedBy)) {
@@ -98,13 +113,11 @@ export async function syncGroupChange(deps: LiveDeps, groupId: string): Promise<
           "operation",
           "live.partial",
           `sync of ${groupIds.length} group(s) had failures: ${result.errors.slice(0, 3).join("; ")}`,
-          {
-            retryable: true,
-          },
+          { retryable: true },
         );
       }
       await deps.state.saveDeltaChain({ ...fresh, deltaLink, updatedAt: deps.now().toISOString() });
-      return { groupIds, ...(result ? { result } : {}), reset };
+      return { groupIds, ...(result ? { result } : {}), reset, enqueued: elsewhere };
     },
   );
 }

@@ -1,0 +1,269 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type LiveLab, type LiveLabOptions, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import type { LiveDeps } from "../../src/live/live-deps.js";
+import { processSyncMessage } from "../../src/live/process-sync-message.js";
+import { groupMessage } from "../../src/live/sync-message.js";
+import type { SyncStateStore } from "../../src/state/sync-state-store.js";
+import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
+
+// The live path when things go wrong: duplicates, reordering, expired delta state, a worker dying mid-message, two
+// workers racing, poison messages, and the timer reconcile on top of the same state.
+
+async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function withLive(
+  fn: (live: LiveLab, tenant: TestTenant) => Promise<void>,
+  options: Partial<LiveLabOptions> = {},
+): Promise<void> {
+  const live = await startLiveLab({ sync: { SYNC_GROUPS: "Sales;Engineering", SYNC_AUTO_CREATE: "all" }, ...options });
+  try {
+    const tenant = seedTenant(live.lab);
+    await live.reconcile();
+    await live.runner.idle();
+    await fn(live, tenant);
+  } finally {
+    await live.close();
+  }
+}
+
+/** Every method of a state store, delegated, so a test can replace one. */
+function delegate(state: SyncStateStore): SyncStateStore {
+  return {
+    initialize: () => state.initialize(),
+    listDeltaChains: (k) => state.listDeltaChains(k),
+    getDeltaChain: (id) => state.getDeltaChain(id),
+    saveDeltaChain: (c) => state.saveDeltaChain(c),
+    deleteDeltaChain: (id) => state.deleteDeltaChain(id),
+    acquireLease: (s, o, t) => state.acquireLease(s, o, t),
+    renewLease: (l, t) => state.renewLease(l, t),
+    releaseLease: (l) => state.releaseLease(l),
+    listSubscriptions: () => state.listSubscriptions(),
+    getSubscription: (id) => state.getSubscription(id),
+    saveSubscription: (r) => state.saveSubscription(r),
+    deleteSubscription: (id) => state.deleteSubscription(id),
+    getIdMappings: (k, ids) => state.getIdMappings(k, ids),
+    saveIdMappings: (m) => state.saveIdMappings(m),
+    recordRun: (r) => state.recordRun(r),
+    listRuns: (o) => state.listRuns(o),
+  };
+}
+
+test("duplicate notifications: every change applied exactly once, final state exact", () =>
+  withLive(async (live, tenant) => {
+    live.lab.graph.notifications.settings.duplicateNotifications = true;
+    live.lab.mi.requests.reset();
+    live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.dan!);
+    await eventually(() => miMembers(live.lab, "Engineering").includes("dan@contoso.com"), "dan added");
+    await live.lab.graph.notifications.flush();
+    await live.runner.idle();
+    const creates = live.lab.mi.requests.entries.filter(
+      (e) => e.method === "POST" && e.path.startsWith("/api/user") && !e.path.includes("member"),
+    );
+    assert.equal(creates.length, 1, "dan created once");
+    const adds = live.lab.mi.requests.entries.filter(
+      (e) => e.method === "POST" && e.path.startsWith("/api/user_group_member"),
+    );
+    assert.equal(adds.length, 1, "one membership write despite the duplicate");
+  }));
+
+test("out-of-order and replayed messages converge: the worker reads the truth, not the message", () =>
+  withLive(async (live, tenant) => {
+    live.lab.graph.notifications.pause();
+    live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.cat!);
+    live.lab.graph.directory.removeMember(tenant.groups.Sales!, tenant.users.cat!);
+    live.lab.graph.directory.removeMember(tenant.groups.Sales!, tenant.users.bob!);
+    const at = new Date();
+    // A stale message from before the changes arrives after them, then a replay: both harmless.
+    await live.deps.queue.send(groupMessage(tenant.groups.Sales!, "notification", new Date(at.getTime() - 60_000)));
+    await live.deps.queue.send(groupMessage(tenant.groups.Sales!, "notification", at));
+    await live.runner.idle();
+    assert.deepEqual(miMembers(live.lab, "Sales"), [
+      "ann@contoso.com",
+      "jane_partner.com#EXT#@contoso.onmicrosoft.com",
+    ]);
+    live.lab.graph.notifications.resume();
+  }));
+
+test("expired or reset delta state → the chain is resynced in full, not a failure", () =>
+  withLive(async (live, tenant) => {
+    live.lab.graph.notifications.pause();
+    live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.ann!);
+    live.lab.graph.faults.resetDeltaTokens();
+    await live.deps.queue.send(groupMessage(tenant.groups.Sales!, "notification", new Date()));
+    await live.runner.idle();
+    // Engineering changed too, although the message named Sales: the reset resynced the whole chain.
+    assert.ok(miMembers(live.lab, "Engineering").includes("ann@contoso.com"));
+    const runs = await live.deps.state.listRuns({ limit: 5 });
+    assert.ok(runs.some((r) => r.kind === "worker" && r.detail?.deltaReset === true && r.status === "succeeded"));
+    const [chain] = await live.deps.state.listDeltaChains("groups");
+    assert.ok(chain?.deltaLink, "a fresh delta link was stored");
+    live.lab.graph.notifications.resume();
+  }));
+
+test("a worker killed between apply and saving the delta link: the retry converges and duplicates nothing", async () => {
+  let crashes = 1;
+  await withLive(
+    async (live, tenant) => {
+      live.lab.mi.requests.reset();
+      live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.dan!);
+      await eventually(
+        async () =>
+          (await live.deps.state.listRuns({ limit: 10 })).some(
+            (r) => r.status === "succeeded" && r.detail?.dequeueCount === 2,
+          ),
+        "the retry succeeded",
+      );
+      assert.equal(crashes, 0, "the first attempt crashed");
+      assert.deepEqual(miMembers(live.lab, "Engineering"), ["cat@contoso.com", "dan@contoso.com"]);
+      assert.equal(live.lab.mi.state.users().filter((u) => u.username === "dan@contoso.com").length, 1);
+      const writes = live.lab.mi.requests.entries.filter((e) => e.method !== "GET" && !e.path.includes("get_token"));
+      assert.equal(writes.length, 2, "create + add once; the retry wrote nothing");
+    },
+    {
+      workerDeps: (deps: LiveDeps) => {
+        const state = delegate(deps.state);
+        state.saveDeltaChain = async (chain) => {
+          if (crashes > 0) {
+            crashes--;
+            throw new Error("worker killed (simulated) after applying, before saving the delta link");
+          }
+          return deps.state.saveDeltaChain(chain);
+        };
+        return { ...deps, state };
+      },
+    },
+  );
+});
+
+test("two workers racing on one group: one holds the chain, the other is told to retry; one MI user, exact state", () =>
+  withLive(async (live, tenant) => {
+    live.lab.graph.notifications.pause();
+    live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.ann!);
+    const message = groupMessage(tenant.groups.Engineering!, "notification", new Date());
+    const attempt = (owner: string) =>
+      processSyncMessage(message, { ...live.deps, owner }, { trigger: "test", dequeueCount: 1, messageId: owner }).then(
+        () => "done",
+        (error: { code?: string }) => error.code ?? "error",
+      );
+    const outcomes = (await Promise.all([attempt("worker-a"), attempt("worker-b")])).sort();
+    assert.ok(outcomes.includes("done"), outcomes.join(","));
+    if (outcomes.includes("live.scope_busy")) {
+      assert.equal(await attempt("worker-b"), "done", "the loser's retry succeeds");
+    }
+    assert.deepEqual(miMembers(live.lab, "Engineering"), ["ann@contoso.com", "cat@contoso.com"]);
+    live.lab.graph.notifications.resume();
+  }));
+
+test("two workers on different chains adding the same new user: MI gets one user", async () => {
+  const live = await startLiveLab({
+    sync: { SYNC_FILTER: "Team ", SYNC_AUTO_CREATE: "all", SYNC_MAX_REMOVALS: "none" },
+  });
+  try {
+    const dir = live.lab.graph.directory;
+    for (let i = 0; i < 51; i++) dir.addGroup({ displayName: `Team ${String(i).padStart(2, "0")}` });
+    await live.reconcile();
+    await live.runner.idle();
+    const chains = await live.deps.state.listDeltaChains("groups");
+    assert.equal(chains.length, 2);
+    live.lab.graph.notifications.pause();
+    const first = chains[0]!.groupIds[0]!;
+    const second = chains[1]!.groupIds[0]!;
+    const newbie = dir.addUser({
+      userPrincipalName: "newbie@contoso.com",
+      mail: "newbie@contoso.com",
+      accountEnabled: true,
+    }).id;
+    dir.addMember(first, newbie);
+    dir.addMember(second, newbie);
+    const run = (groupId: string, owner: string) =>
+      processSyncMessage(
+        groupMessage(groupId, "notification", new Date()),
+        { ...live.deps, owner },
+        { trigger: "test", dequeueCount: 1, messageId: owner },
+      );
+    await Promise.all([run(first, "a"), run(second, "b")]);
+    assert.equal(live.lab.mi.state.users().filter((u) => u.username === "newbie@contoso.com").length, 1);
+    const holding = live.lab.mi.state
+      .groups()
+      .filter((g) => g.name !== "Default Group" && miMembers(live.lab, g.name).includes("newbie@contoso.com"));
+    assert.equal(holding.length, 2, "in both groups");
+    live.lab.graph.notifications.resume();
+  } finally {
+    await live.close();
+  }
+});
+
+test("a malformed message ends in the poison queue with a run record saying why", () =>
+  withLive(async (live) => {
+    await live.deps.queue.send({ kind: "group" });
+    await eventually(async () => (await live.deps.queue.depth()).poison === 1, "poison queue");
+    const runs = await live.deps.state.listRuns({ limit: 5 });
+    const poison = runs.find((r) => r.status === "poison");
+    assert.ok(poison, "a poison run record");
+    assert.match(poison.errors.join(" "), /malformed queue message/);
+  }));
+
+test("user deleted in Entra → removed from the synced groups", () =>
+  withLive(async (live, tenant) => {
+    live.lab.graph.directory.deleteUser(tenant.users.bob!);
+    await eventually(() => !miMembers(live.lab, "Sales").includes("bob@contoso.com"), "bob out of Sales");
+  }));
+
+test("subscriptions: renewed before expiry; one Graph lost is recreated and its group resynced", () =>
+  withLive(async (live, tenant) => {
+    const before = live.lab.graph.subscriptions();
+    assert.equal(before.length, 3);
+    const expiry = (resource: string) =>
+      String(live.lab.graph.subscriptions().find((s) => s.resource === resource)?.expirationDateTime);
+    const old = expiry("users");
+    // Everything is "about to expire" when the renewal window is longer than the lifetime.
+    live.deps.settings.SUBSCRIPTION_RENEW_BEFORE_MINUTES = 10 * 24 * 60;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await live.maintainSubscriptions();
+    assert.notEqual(expiry("users"), old, "renewed");
+    // Graph forgets the Sales subscription; meanwhile a change happens unnoticed.
+    const sales = before.find((s) => s.resource === `groups/${tenant.groups.Sales}`)!;
+    await fetchDelete(live, String(sales.id));
+    live.lab.graph.directory.removeMember(tenant.groups.Sales!, tenant.users.ann!);
+    await live.maintainSubscriptions();
+    assert.ok(
+      live.lab.graph.subscriptions().some((s) => s.resource === `groups/${tenant.groups.Sales}` && s.id !== sales.id),
+      "recreated",
+    );
+    await eventually(() => !miMembers(live.lab, "Sales").includes("ann@contoso.com"), "the missed change was resynced");
+  }));
+
+test("lifecycle reauthorizationRequired: renewed by the worker, and held notifications then arrive", () =>
+  withLive(async (live, tenant) => {
+    const sales = live.lab.graph.subscriptions().find((s) => s.resource === `groups/${tenant.groups.Sales}`)!;
+    live.lab.graph.notifications.emitLifecycle(String(sales.id), "reauthorizationRequired");
+    live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.cat!);
+    await eventually(() => miMembers(live.lab, "Sales").includes("cat@contoso.com"), "cat added after reauthorization");
+    const runs = await live.deps.state.listRuns({ limit: 10 });
+    assert.ok(runs.some((r) => r.kind === "lifecycle" && r.status === "succeeded"));
+  }));
+
+test("the timer reconcile on the same state after live changes writes nothing and leaves no lease held", () =>
+  withLive(async (live, tenant) => {
+    live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.dan!);
+    await eventually(() => miMembers(live.lab, "Engineering").includes("dan@contoso.com"), "dan added");
+    await live.runner.idle();
+    live.lab.mi.requests.reset();
+    await live.reconcile();
+    assert.equal(live.lab.mi.requests.writes, 0);
+    const lease = await live.deps.state.acquireLease("chain:groups-0", "probe", 1_000);
+    assert.ok(lease, "the chain lease is free again");
+    await live.deps.state.releaseLease(lease);
+  }));
+
+/** Deletes a subscription at Graph directly, as if Graph had dropped it. */
+async function fetchDelete(live: LiveLab, id: string): Promise<void> {
+  await live.deps.entra.deleteSubscription(id);
+}

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { miMembers, seedTenant } from "../cli/tenant.js";
+
+// With --process-child-groups (SYNC_PROCESS_CHILD_GROUPS), a change in a nested group reaches every synced ancestor.
+
+async function eventually(check: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test("nested groups: a member added to a child group appears in every synced ancestor in MI", async () => {
+  const live = await startLiveLab({
+    sync: { SYNC_GROUPS: "Engineering;Platform", SYNC_AUTO_CREATE: "all", SYNC_PROCESS_CHILD_GROUPS: "true" },
+  });
+  try {
+    const tenant = seedTenant(live.lab);
+    // Platform (synced) is nested in Engineering (synced); Infra (not synced) is nested in Platform.
+    const infra = live.lab.graph.directory.addGroup({ displayName: "Infra" }).id;
+    live.lab.graph.directory.addMember(tenant.groups.Platform!, infra);
+    await live.reconcile();
+    await live.runner.idle();
+    assert.deepEqual(miMembers(live.lab, "Engineering"), ["cat@contoso.com", "dan@contoso.com"]);
+    const resources = live.lab.graph
+      .subscriptions()
+      .map((s) => String(s.resource))
+      .sort();
+    assert.deepEqual(resources, ["groups", "users"], "one subscription on the groups collection covers nested groups");
+
+    live.lab.graph.directory.addMember(infra, tenant.users.ann!);
+    await eventually(
+      () =>
+        miMembers(live.lab, "Engineering").includes("ann@contoso.com") &&
+        miMembers(live.lab, "Platform").includes("ann@contoso.com"),
+      "ann in Engineering and Platform",
+    );
+    live.lab.graph.directory.removeMember(tenant.groups.Platform!, tenant.users.dan!);
+    await eventually(() => !miMembers(live.lab, "Engineering").includes("dan@contoso.com"), "dan out of Engineering");
+    assert.ok(!miMembers(live.lab, "Platform").includes("dan@contoso.com"));
+  } finally {
+    await live.close();
+  }
+});

@@ -54,6 +54,17 @@ export async function maintainSubscriptions(
   const records = await deps.state.listSubscriptions();
   const renewBefore = deps.now().getTime() + settings.SUBSCRIPTION_RENEW_BEFORE_MINUTES * 60_000;
 
+  // Deletions first: they free quota for what is created below.
+  for (const record of records) {
+    if (wanted.some((w) => w.resource.toLowerCase() === record.resource.toLowerCase())) continue;
+    try {
+      await deps.entra.deleteSubscription(record.id);
+      await deps.state.deleteSubscription(record.id);
+      outcome.deleted.push(record.resource);
+    } catch (error) {
+      outcome.failed.push(`delete ${record.resource}: ${describeError(error)}`);
+    }
+  }
   for (const want of wanted) {
     const record = records.find((r) => r.resource.toLowerCase() === want.resource.toLowerCase());
     if (record && new Date(record.expirationDateTime).getTime() > renewBefore) continue;
@@ -76,16 +87,6 @@ export async function maintainSubscriptions(
     }
   }
 
-  for (const record of records) {
-    if (wanted.some((w) => w.resource.toLowerCase() === record.resource.toLowerCase())) continue;
-    try {
-      await deps.entra.deleteSubscription(record.id);
-      await deps.state.deleteSubscription(record.id);
-      outcome.deleted.push(record.resource);
-    } catch (error) {
-      outcome.failed.push(`delete ${record.resource}: ${describeError(error)}`);
-    }
-  }
   return outcome;
 }
 

@@ -267,3 +267,35 @@ test("the timer reconcile on the same state after live changes writes nothing an
 async function fetchDelete(live: LiveLab, id: string): Promise<void> {
   await live.deps.entra.deleteSubscription(id);
 }
+
+test("subscription quota reached (403) → one subscription on the groups collection instead", () =>
+  withLive(
+    async (live) => {
+      const resources = live.lab.graph
+        .subscriptions()
+        .map((s) => String(s.resource))
+        .sort();
+      assert.deepEqual(resources, ["groups", "users"]);
+    },
+    { graph: { subscriptionQuota: 2 } },
+  ));
+
+test("a UPN renamed in Entra updates the same MI user through the id map, never a second user", () =>
+  withLive(async (live, tenant) => {
+    const before = live.lab.mi.state.userByUsername("cat@contoso.com");
+    assert.ok(before);
+    live.lab.graph.directory.updateUser(tenant.users.cat!, {
+      userPrincipalName: "catherine@contoso.com",
+      mail: "catherine@contoso.com",
+    });
+    live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.dan!);
+    await eventually(() => miMembers(live.lab, "Engineering").includes("dan@contoso.com"), "the group was resynced");
+    await live.runner.idle();
+    const after = live.lab.mi.state.userById(before.id);
+    assert.equal(after?.email, "catherine@contoso.com", "the MI user's email follows");
+    assert.equal(live.lab.mi.state.userByUsername("catherine@contoso.com"), undefined, "no second user");
+    assert.ok(
+      miMembers(live.lab, "Engineering").includes("cat@contoso.com"),
+      "the MI username changes only with --force",
+    );
+  }));

@@ -6,6 +6,13 @@ import { syncQueueOutput } from "../../src/functions/queue-binding.js";
 type HttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
 /**
+ * A route: a bare handler answers POST only (the webhooks); `{ methods, handler }` names the methods it answers and,
+ * with `functionKey`, answers 401 unless the request carries that key as `?code=` or `x-functions-key`, as the host
+ * does for `authLevel: "function"`.
+ */
+export type HostRoute = HttpHandler | { methods: ("GET" | "POST")[]; handler: HttpHandler; functionKey?: string };
+
+/**
  * A thin stand-in for the Functions host's HTTP side (the Core Tools cannot be installed here): serves the webhook
  * functions on plain http, builds the same HttpRequest/InvocationContext the host would, and does what the host does
  * with the queue output binding: enqueues the messages after the function returns.
@@ -18,7 +25,7 @@ export interface FunctionsHost {
 }
 
 export async function startFunctionsHost(
-  routes: Record<string, HttpHandler>,
+  routes: Record<string, HostRoute>,
   enqueue: (body: unknown) => Promise<void>,
   log: (line: string) => void = () => {},
 ): Promise<FunctionsHost> {
@@ -28,17 +35,26 @@ export async function startFunctionsHost(
     void (async () => {
       const started = Date.now();
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const handler = routes[url.pathname];
-      if (!handler || req.method !== "POST") {
+      const route = routes[url.pathname];
+      const methods = typeof route === "function" ? ["POST"] : (route?.methods ?? []);
+      const handler = typeof route === "function" ? route : route?.handler;
+      const method = req.method ?? "GET";
+      if (!handler || !(methods as string[]).includes(method)) {
         res.writeHead(404).end();
+        return;
+      }
+      const key = typeof route === "function" ? undefined : route?.functionKey;
+      if (key !== undefined && url.searchParams.get("code") !== key && req.headers["x-functions-key"] !== key) {
+        res.writeHead(401).end();
+        responses.push({ route: url.pathname, status: 401, ms: Date.now() - started });
         return;
       }
       const body = await readBody(req);
       const request = new HttpRequest({
-        method: "POST",
+        method,
         url: url.toString(),
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-        body: { string: body },
+        ...(method === "GET" ? {} : { body: { string: body } }),
       });
       const context = new InvocationContext({
         invocationId: `sandbox-${++invocation}`,

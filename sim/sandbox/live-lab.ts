@@ -3,6 +3,7 @@ import { createGraphLifecycleHandler } from "../../src/functions/graph-lifecycle
 import { createGraphNotificationsHandler } from "../../src/functions/graph-notifications.js";
 import { createReconcileHandler } from "../../src/functions/reconcile.js";
 import { buildLiveDeps } from "../../src/functions/runtime.js";
+import { createStatusHandler, createStatusPageHandler, createStatusResyncHandler } from "../../src/functions/status.js";
 import { createSubscriptionsHandler } from "../../src/functions/subscriptions.js";
 import { createSyncWorkerHandler } from "../../src/functions/sync-worker.js";
 import type { LiveDeps } from "../../src/live/live-deps.js";
@@ -21,6 +22,8 @@ export interface LiveLab {
   deps: LiveDeps;
   host: FunctionsHost;
   runner: QueueRunner;
+  /** The function key the status routes (`/api/status`, `/api/status/page`, `/api/status/resync`) require. */
+  functionKey: string;
   /** The app settings the functions were built from (secrets included: it is a sandbox). */
   appSettings: Record<string, string>;
   /** Runs the timer functions once, as the host's schedule would. */
@@ -36,6 +39,9 @@ export interface LiveLabOptions extends LabOptions {
   workerDeps?: (deps: LiveDeps) => LiveDeps;
   log?: (line: string) => void;
 }
+
+/** The sandbox's function key (the webhooks' URLs carry it; the status routes check it). */
+const FUNCTION_KEY = "sandbox-function-key";
 
 export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
   const lab = await startLab({ ...options, graph: { allowHttpNotificationUrls: true, ...options.graph } });
@@ -53,6 +59,13 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
     {
       "/api/graph/notifications": createGraphNotificationsHandler(webhookDeps),
       "/api/graph/lifecycle": createGraphLifecycleHandler(webhookDeps),
+      "/api/status": { methods: ["GET"], handler: createStatusHandler(getDeps), functionKey: FUNCTION_KEY },
+      "/api/status/page": { methods: ["GET"], handler: createStatusPageHandler(), functionKey: FUNCTION_KEY },
+      "/api/status/resync": {
+        methods: ["POST"],
+        handler: createStatusResyncHandler(getDeps),
+        functionKey: FUNCTION_KEY,
+      },
     },
     async (body) => (await getDeps()).queue.send(body),
     options.log,
@@ -60,8 +73,8 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
   const appSettings: Record<string, string> = {
     ...lab.env,
     AzureWebJobsStorage: azurite.connectionString,
-    NOTIFICATION_URL: `${host.url}/api/graph/notifications?code=sandbox-function-key`,
-    LIFECYCLE_NOTIFICATION_URL: `${host.url}/api/graph/lifecycle?code=sandbox-function-key`,
+    NOTIFICATION_URL: `${host.url}/api/graph/notifications?code=${FUNCTION_KEY}`,
+    LIFECYCLE_NOTIFICATION_URL: `${host.url}/api/graph/lifecycle?code=${FUNCTION_KEY}`,
     ...options.sync,
   };
   deps = await buildLiveDeps(appSettings);
@@ -82,6 +95,7 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
     deps,
     host,
     runner,
+    functionKey: FUNCTION_KEY,
     appSettings,
     reconcile: () => createReconcileHandler(getDeps)(timer, context("reconcile")),
     maintainSubscriptions: () => createSubscriptionsHandler(getDeps)(timer, context("subscriptions")),

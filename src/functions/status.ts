@@ -1,0 +1,147 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { z } from "zod";
+import { describeError } from "../errors/sync-error.js";
+import type { LiveDeps } from "../live/live-deps.js";
+import { ScopeBusyError } from "../live/with-lease.js";
+import { buildStatusReport } from "../status/build-status-report.js";
+import { healthThresholdsFromEnv } from "../status/health-thresholds-from-env.js";
+import type { HealthThresholds } from "../status/judge-health.js";
+import { isRequestError, NotSyncedError, type ResyncRequest, resyncOnDemand } from "../status/resync-on-demand.js";
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from "../status/status-page.js";
+import { getLiveDeps, withContextLogger } from "./runtime.js";
+
+type HttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" };
+
+const json = (status: number, body: unknown): HttpResponseInit => ({
+  status,
+  headers: { "content-type": "application/json; charset=utf-8", ...NO_STORE },
+  body: JSON.stringify(body),
+});
+
+/** GET /api/status: the status report as JSON (never a secret). 503 when the app's dependencies cannot be built. */
+export function createStatusHandler(
+  getDeps: () => Promise<LiveDeps>,
+  thresholds: Partial<HealthThresholds> = {},
+): HttpHandler {
+  return async (_request, context) => {
+    let deps: LiveDeps;
+    try {
+      deps = await getDeps();
+    } catch (error) {
+      context.warn(`status: ${describeError(error)}`);
+      return json(503, { error: `the app is not configured or its storage is unreachable: ${describeError(error)}` });
+    }
+    return json(200, await buildStatusReport(deps, { thresholds }));
+  };
+}
+
+/** GET /api/status/page: the status page (static HTML; its script calls the two JSON routes with the page's `code`). */
+export function createStatusPageHandler(): HttpHandler {
+  return async () => ({
+    status: 200,
+    headers: {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": STATUS_PAGE_CSP,
+      "x-frame-options": "DENY",
+      ...NO_STORE,
+    },
+    body: STATUS_PAGE_HTML,
+  });
+}
+
+const ENTRA_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const expectedPlan = z.string().min(1).max(64).optional();
+
+/** The resync request body: exactly one of `group` (an Entra object id) or `user` (UPN, mail or MI username). */
+export const resyncBodySchema = z.union([
+  z.strictObject({ group: z.string().regex(ENTRA_ID, "group must be an Entra object id (a GUID)"), expectedPlan }),
+  z.strictObject({
+    user: z
+      .string()
+      .trim()
+      .min(1, "user must not be empty")
+      .max(256)
+      .refine((u) => !/[\s\p{Cc}]/u.test(u), "user must be one UPN, mail or MI username"),
+    expectedPlan,
+  }),
+]);
+
+const MAX_BODY_BYTES = 4096;
+
+/**
+ * POST /api/status/resync?mode=plan|apply (default plan), body `{ "group": "<id>" }` or `{ "user": "<upn>" }`, with
+ * an optional `expectedPlan` (the plan's `planDigest`) for apply. 200 with the outcome; 400 bad input; 404 not a
+ * synced group; 409 a worker holds the scope; 502 Entra or MI failed (nothing written).
+ */
+export function createStatusResyncHandler(getDeps: () => Promise<LiveDeps>): HttpHandler {
+  return async (request, context) => {
+    const mode = request.query.get("mode") ?? "plan";
+    if (mode !== "plan" && mode !== "apply") return json(400, { error: "mode must be plan or apply" });
+    if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) {
+      return json(400, { error: "body too large" });
+    }
+    const text = await request.text();
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES) return json(400, { error: "body too large" });
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return json(400, { error: 'body must be JSON: { "group": "<entra id>" } or { "user": "<upn>" }' });
+    }
+    const parsed = resyncBodySchema.safeParse(raw);
+    if (!parsed.success) {
+      const reasons = parsed.error.issues.map((i) => i.message).join("; ");
+      return json(400, { error: `expected { "group": "<entra id>" } or { "user": "<upn>" }: ${reasons}` });
+    }
+    const body = parsed.data;
+    const target: ResyncRequest =
+      "group" in body ? { kind: "group", groupId: body.group } : { kind: "user", user: body.user };
+    let deps: LiveDeps;
+    try {
+      deps = withContextLogger(await getDeps(), context);
+    } catch (error) {
+      return json(503, { error: `the app is not configured or its storage is unreachable: ${describeError(error)}` });
+    }
+    try {
+      const outcome = await resyncOnDemand(
+        deps,
+        target,
+        mode,
+        body.expectedPlan !== undefined ? { expectedPlan: body.expectedPlan } : {},
+      );
+      context.log(
+        `status: on-demand ${mode} of ${target.kind}: ${outcome.outcome}, ${outcome.operations.length} op(s)`,
+      );
+      return json(200, outcome);
+    } catch (error) {
+      context.warn(`status: on-demand ${mode} of ${target.kind} failed: ${describeError(error)}`);
+      if (error instanceof NotSyncedError) return json(404, { error: describeError(error) });
+      if (error instanceof ScopeBusyError) return json(409, { error: describeError(error) });
+      if (isRequestError(error)) return json(400, { error: describeError(error) });
+      return json(502, { error: describeError(error) });
+    }
+  };
+}
+
+app.http("status", {
+  methods: ["GET"],
+  authLevel: "function",
+  route: "status",
+  handler: createStatusHandler(getLiveDeps, healthThresholdsFromEnv(process.env)),
+});
+
+app.http("status-page", {
+  methods: ["GET"],
+  authLevel: "function",
+  route: "status/page",
+  handler: createStatusPageHandler(),
+});
+
+app.http("status-resync", {
+  methods: ["POST"],
+  authLevel: "function",
+  route: "status/resync",
+  handler: createStatusResyncHandler(getLiveDeps),
+});

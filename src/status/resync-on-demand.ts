@@ -1,0 +1,228 @@
+import { createHash } from "node:crypto";
+import { describeError, SyncError } from "../errors/sync-error.js";
+import { LEASE_TTL_MS, type LiveDeps } from "../live/live-deps.js";
+import { runRecordOf } from "../live/run-record.js";
+import { stateUserIdMap } from "../live/sync-groups.js";
+import { withLeases } from "../live/with-lease.js";
+import type { IdMapping } from "../state/sync-state-store.js";
+import { runSync, type SyncRequest } from "../sync/run-sync.js";
+import type { SyncCounts, SyncResult } from "../sync/sync-result.js";
+
+/** What to resync: one synced Entra group (by object id), or one user (UPN, mail or MI username). */
+export type ResyncRequest = { kind: "group"; groupId: string } | { kind: "user"; user: string };
+
+/** One operation of the plan or of the applied result. */
+export interface ResyncOperation {
+  op: string;
+  status: "planned" | "applied" | "failed" | "skipped";
+  reason: string;
+  description: string;
+  error?: string;
+}
+
+/** The engine's result as plain data, for the status endpoint and page. */
+export interface ResyncOutcome {
+  request: ResyncRequest;
+  mode: "plan" | "apply";
+  /**
+   * `planned`: plan mode, nothing written. `applied`: the plan was applied (see operations for failures).
+   * `refused`: the removal guard refused the plan, nothing written. `plan-changed`: apply was asked for a plan that is
+   * no longer the current one; nothing written, `operations` is the new plan to look at.
+   */
+  outcome: "planned" | "applied" | "refused" | "plan-changed";
+  /** True when nothing was written (plan mode, refused, plan changed, or SYNC_DRY_RUN). */
+  dryRun: boolean;
+  /** Identifies the plan's operations; pass it back as `expectedPlan` to apply exactly what was shown. */
+  planDigest: string;
+  /** MI groups the run covered. */
+  groups: string[];
+  operations: ResyncOperation[];
+  counts: SyncCounts;
+  errors: string[];
+  warnings: string[];
+  /** The run record's id (apply mode only). */
+  runId?: string;
+}
+
+/** The group is not one this app syncs (or the user is outside SYNC_PROCESS_USERS): nothing was read or written. */
+export class NotSyncedError extends SyncError {
+  override readonly name = "NotSyncedError";
+  constructor(code: string, message: string) {
+    super("usage", code, message);
+  }
+}
+
+/**
+ * Entra's "provision on demand", with the diff first. For a group: the engine over that one group with the live
+ * path's `partial` scope (with SYNC_TARGET_GROUP, over every synced group, since they share one MI group). For a user:
+ * the configured sync in `full` scope restricted to that user, as the CLI's `--username`.
+ *
+ * `plan` reads both sides and writes nothing anywhere (no MI write, no state write, no run record). `apply` holds the
+ * lease of every group delta chain (never interleaves with a worker or reconcile; ScopeBusyError if one is busy),
+ * applies, saves the id map and records a run (`kind: "worker"`, trigger `on-demand`). With `expectedPlan` (a
+ * `planDigest` from plan mode), apply first re-plans and writes nothing if the plan differs (`plan-changed`).
+ * SYNC_DRY_RUN turns apply into plan, as for every other trigger.
+ *
+ * Throws NotSyncedError for a group outside the configured sync; other typed errors (auth, unavailable) only before
+ * anything was written.
+ */
+export async function resyncOnDemand(
+  deps: LiveDeps,
+  request: ResyncRequest,
+  mode: "plan" | "apply",
+  options: { expectedPlan?: string } = {},
+): Promise<ResyncOutcome> {
+  const syncRequest = await requestFor(deps, request);
+  const ports = { entra: deps.entra, mi: deps.mi, logger: deps.logger, idMap: stateUserIdMap(deps.state, deps.now) };
+  const extraWarnings = syncRequest.warnings;
+  if (mode === "plan" || deps.config.mode === "plan") {
+    const result = await runSync({ ...syncRequest.sync, mode: "plan" }, ports);
+    return render(request, mode, result, "planned", extraWarnings);
+  }
+  const chains = await deps.state.listDeltaChains("groups");
+  const startedAt = deps.now().toISOString();
+  const base = { runId: deps.newId(), kind: "worker" as const, trigger: "on-demand", startedAt };
+  const detail: Record<string, string> =
+    request.kind === "group"
+      ? { request: "group", group: request.groupId.toLowerCase() }
+      : { request: "user", user: request.user };
+  return withLeases(
+    deps.state,
+    chains.map((c) => `chain:${c.chainId}`),
+    deps.owner,
+    LEASE_TTL_MS,
+    async () => {
+      if (options.expectedPlan !== undefined) {
+        const fresh = await runSync({ ...syncRequest.sync, mode: "plan" }, ports);
+        if (digestOf(fresh) !== options.expectedPlan) {
+          return render(request, mode, fresh, "plan-changed", [
+            ...extraWarnings,
+            "The plan changed since it was shown; nothing was written. Look at this plan, then apply it.",
+          ]);
+        }
+      }
+      let result: SyncResult;
+      try {
+        result = await runSync({ ...syncRequest.sync, mode: "apply" }, ports);
+      } catch (error) {
+        await deps.state.recordRun(
+          runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, undefined, error),
+        );
+        throw error;
+      }
+      await saveGroupIds(deps, result).catch((error: unknown) =>
+        deps.logger.warn(`resync on demand: saving the group id map failed: ${describeError(error)}`),
+      );
+      const run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, result);
+      await deps.state.recordRun(run);
+      const outcome = result.outcome === "refused" ? "refused" : "applied";
+      return { ...render(request, mode, result, outcome, extraWarnings), runId: run.runId };
+    },
+  );
+}
+
+/** The engine request for an on-demand resync, after checking it is within the configured sync. */
+async function requestFor(
+  deps: LiveDeps,
+  request: ResyncRequest,
+): Promise<{ sync: Omit<SyncRequest, "mode">; warnings: string[] }> {
+  if (request.kind === "user") {
+    const configured = deps.config.sync.selectUsers;
+    if (configured && !configured.some((u) => u.toLowerCase() === request.user.toLowerCase())) {
+      throw new NotSyncedError(
+        "status.user_not_selected",
+        `user '${request.user}' is not in SYNC_PROCESS_USERS / SYNC_USERNAME, so this app does not sync it`,
+      );
+    }
+    return {
+      sync: {
+        selector: deps.config.selector,
+        options: { ...deps.config.sync, selectUsers: [request.user] },
+        scope: "full",
+        unresolved: "fail",
+      },
+      warnings: [],
+    };
+  }
+  const id = request.groupId.toLowerCase();
+  const resolution = await deps.entra.resolveGroups(deps.config.selector);
+  const synced = resolution.groups.map((g) => g.id.toLowerCase());
+  if (!synced.includes(id)) {
+    throw new NotSyncedError(
+      "status.group_not_synced",
+      `Entra group ${id} is not one of the groups this app syncs (SYNC_GROUPS / SYNC_FILTER); nothing was done`,
+    );
+  }
+  const all = Boolean(deps.config.sync.targetGroup);
+  return {
+    sync: {
+      selector: { names: [], ids: all ? synced : [id] },
+      options: deps.config.sync,
+      scope: "partial",
+      unresolved: "skip",
+    },
+    warnings: all
+      ? [`SYNC_TARGET_GROUP puts every synced group in one MI group, so all ${synced.length} synced groups were read.`]
+      : [],
+  };
+}
+
+/** Remembers which MI group each synced Entra group landed in (as the worker does). */
+async function saveGroupIds(deps: LiveDeps, result: SyncResult): Promise<void> {
+  const at = deps.now().toISOString();
+  const mappings: IdMapping[] = result.plan.groups.flatMap((g) =>
+    g.miGroupId === undefined
+      ? []
+      : g.entraGroupIds.map((entraId) => ({
+          kind: "group" as const,
+          entraId,
+          miId: g.miGroupId!,
+          miName: g.name,
+          updatedAt: at,
+        })),
+  );
+  if (mappings.length > 0) await deps.state.saveIdMappings(mappings);
+}
+
+/** A stable digest of a plan's operations (the planner's order is deterministic). */
+export function digestOf(result: SyncResult): string {
+  return createHash("sha256").update(JSON.stringify(result.plan.operations)).digest("base64url").slice(0, 22);
+}
+
+function render(
+  request: ResyncRequest,
+  mode: "plan" | "apply",
+  result: SyncResult,
+  outcome: ResyncOutcome["outcome"],
+  extraWarnings: string[],
+): ResyncOutcome {
+  const warnings = [...extraWarnings, ...result.warnings];
+  if (request.kind === "user" && result.plan.usersConsidered === 0) {
+    warnings.push(
+      `No member of a synced group matches '${request.user}' (by UPN, mail or MI username); nothing to do for it.`,
+    );
+  }
+  return {
+    request,
+    mode,
+    outcome: outcome !== "plan-changed" && result.outcome === "refused" ? "refused" : outcome,
+    dryRun: outcome !== "applied",
+    planDigest: digestOf(result),
+    groups: result.plan.groups.map((g) => g.name),
+    operations: result.operations.map((o) => ({
+      op: o.op,
+      status: o.status,
+      reason: o.reason,
+      description: o.description,
+      ...(o.error ? { error: o.error } : {}),
+    })),
+    counts: { ...result.counts },
+    errors: [...result.errors],
+    warnings,
+  };
+}
+
+/** True for errors an admin's request caused (400 range), as opposed to a service failing. */
+export function isRequestError(error: unknown): error is SyncError {
+  return error instanceof SyncError && (error.kind === "usage" || error.kind === "guard");
+}

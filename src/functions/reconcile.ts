@@ -2,6 +2,7 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import type { LiveDeps } from "../live/live-deps.js";
 import { reconcileAll } from "../live/reconcile.js";
 import { runRecordOf } from "../live/run-record.js";
+import { reportRun } from "../telemetry/report-run.js";
 import { getLiveDeps, withContextLogger } from "./runtime.js";
 
 /** Timer: the full reconcile (NCRONTAB from RECONCILE_SCHEDULE, default every 4 hours), with a run record. */
@@ -21,10 +22,9 @@ export function createReconcileHandler(
         subscriptionsRenewed: outcome.subscriptions.renewed.length,
       };
       const run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
-      await deps.state.recordRun(run);
-      context.log(`reconcile: ${run.status} ${JSON.stringify(run.counts)} ${JSON.stringify(detail)}`);
+      await reportRun(deps, run);
     } catch (error) {
-      await deps.state.recordRun(runRecordOf({ ...base, finishedAt: deps.now().toISOString() }, undefined, error));
+      await reportRun(deps, runRecordOf({ ...base, finishedAt: deps.now().toISOString() }, undefined, error));
       throw error;
     }
   };

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { InvocationContext } from "@azure/functions";
+import type * as AzureMonitor from "@azure/monitor-opentelemetry";
 import { liveSettingsFromAppSettings, settingsFromAppSettings } from "../config/app-settings.js";
 import { resolveRunConfig } from "../config/resolve-run-config.js";
 import { GraphEntraDirectory } from "../entra/graph-entra-directory.js";
@@ -15,6 +16,20 @@ import { TableSyncStateStore } from "../state/table-sync-state-store.js";
 import { SYNC_QUEUE_NAME } from "./queue-binding.js";
 
 type Environment = Record<string, string | undefined>;
+
+let telemetryStarted = false;
+
+/**
+ * Sends our custom metrics (and the SDK's traces) to Application Insights when the app has a connection string, as
+ * the deployment gives it. Loaded only then: the exporter is large and pointless in the CLI, tests and sandbox.
+ */
+function startTelemetry(env: Environment): void {
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING;
+  if (telemetryStarted || !connectionString) return;
+  telemetryStarted = true;
+  const { useAzureMonitor } = require("@azure/monitor-opentelemetry") as typeof AzureMonitor;
+  useAzureMonitor({ azureMonitorExporterOptions: { connectionString } });
+}
 
 /** The Functions logger as our Logger. */
 export function contextLogger(context: InvocationContext): Logger {
@@ -35,6 +50,7 @@ export function withContextLogger(deps: LiveDeps, context: InvocationContext): L
  * live in the adapters, so reusing them across invocations saves a token request per invocation.
  */
 export async function buildLiveDeps(env: Environment): Promise<LiveDeps> {
+  startTelemetry(env);
   const settings = liveSettingsFromAppSettings(env);
   // In Azure the certificate arrives as PEM text through a Key Vault reference; locally it may be a file path.
   const readFile = (value: string): string => (value.includes("-----BEGIN") ? value : readFileSync(value, "utf8"));

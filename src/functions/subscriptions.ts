@@ -2,6 +2,7 @@ import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { describeError } from "../errors/sync-error.js";
 import type { LiveDeps } from "../live/live-deps.js";
 import { maintainSubscriptions } from "../live/maintain-subscriptions.js";
+import { reportRun } from "../telemetry/report-run.js";
 import { getLiveDeps, withContextLogger } from "./runtime.js";
 
 /** Timer: keeps Graph subscriptions alive (SUBSCRIPTIONS_SCHEDULE, default hourly), with a run record. */
@@ -15,7 +16,7 @@ export function createSubscriptionsHandler(
     try {
       const synced = (await deps.state.listDeltaChains("groups")).flatMap((c) => c.groupIds);
       const upkeep = await maintainSubscriptions(deps, synced);
-      await deps.state.recordRun({
+      await reportRun(deps, {
         ...base,
         finishedAt: deps.now().toISOString(),
         status: upkeep.failed.length > 0 ? "partial" : "succeeded",
@@ -24,7 +25,7 @@ export function createSubscriptionsHandler(
         detail: { mode: upkeep.mode },
       });
     } catch (error) {
-      await deps.state.recordRun({
+      await reportRun(deps, {
         ...base,
         finishedAt: deps.now().toISOString(),
         status: "failed",

@@ -16,8 +16,7 @@ export function createSyncWorkerHandler(
     const meta = context.triggerMetadata ?? {};
     const dequeueCount = Number(meta.dequeueCount ?? 1);
     const messageId = typeof meta.id === "string" ? meta.id : context.invocationId;
-    const { run } = await processSyncMessage(message, deps, { trigger: "queue", dequeueCount, messageId });
-    context.log(`sync-worker: ${run.status} ${JSON.stringify(run.counts)} ${JSON.stringify(run.detail ?? {})}`);
+    await processSyncMessage(message, deps, { trigger: "queue", dequeueCount, messageId });
   };
 }
 

@@ -1,5 +1,6 @@
 import { describeError, SyncError } from "../errors/sync-error.js";
 import type { RunRecord } from "../state/sync-state-store.js";
+import { reportRun } from "../telemetry/report-run.js";
 import type { LiveDeps } from "./live-deps.js";
 import { enqueueResync, maintainSubscriptions, renew } from "./maintain-subscriptions.js";
 import { runRecordOf } from "./run-record.js";
@@ -41,7 +42,7 @@ export async function processSyncMessage(
   };
   if (!parsed.success) {
     const reason = `malformed queue message ${context.messageId}: ${parsed.error.issues.map((i) => i.message).join("; ")}`;
-    await deps.state.recordRun({
+    await reportRun(deps, {
       ...base,
       finishedAt: deps.now().toISOString(),
       status: "poison",
@@ -56,6 +57,7 @@ export async function processSyncMessage(
     let run: RunRecord;
     if (message.kind === "group") {
       const outcome = await syncGroupChange(deps, message.groupId);
+      detail.reason = message.reason;
       detail.groups = outcome.groupIds.join(",");
       detail.deltaReset = outcome.reset;
       detail.latencyMs = deps.now().getTime() - Date.parse(message.at);
@@ -81,12 +83,12 @@ export async function processSyncMessage(
         detail,
       };
     }
-    await deps.state.recordRun(run);
+    await reportRun(deps, run);
     return { message, run };
   } catch (error) {
     const final = context.dequeueCount >= MAX_DEQUEUE_COUNT;
     if (final || !(error instanceof SyncError && error.code === "live.scope_busy")) {
-      await deps.state.recordRun({
+      await reportRun(deps, {
         ...base,
         finishedAt: deps.now().toISOString(),
         status: final ? "poison" : "failed",

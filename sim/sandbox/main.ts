@@ -81,7 +81,13 @@ async function demo(lab: Lab): Promise<void> {
   if (third.status !== 0) throw new Error(`third sync exited ${third.status}`);
 
   out("\n=== 5. The live path: Graph change notifications -> webhook -> queue -> worker -> MI");
-  await runLiveDemo(out);
+  const live = await runLiveDemo(out);
+  // Test seam for the security test: the secrets this run configured, so that it can scan the output for them.
+  const secretsFile = process.env.SANDBOX_SECRETS_FILE;
+  if (secretsFile) {
+    const configured = [lab.graph.clientSecret, lab.env.MI_APPLICATION_KEY ?? "", ...live.secrets];
+    writeFileSync(secretsFile, JSON.stringify(configured), { mode: 0o600 });
+  }
 
   if (keepRunning) {
     out("\nSimulators keep running (Ctrl-C to stop). Replay in another shell from the repo root:");

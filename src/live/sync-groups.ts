@@ -25,7 +25,7 @@ export function stateUserIdMap(state: SyncStateStore, now: () => Date): UserIdMa
 }
 
 /** Remembers which MI group each synced Entra group landed in, for mapping user changes back to groups. */
-async function saveGroupIds(deps: LiveDeps, result: SyncResult): Promise<void> {
+export async function saveGroupIds(deps: LiveDeps, result: SyncResult): Promise<void> {
   const at = deps.now().toISOString();
   const mappings: IdMapping[] = result.plan.groups.flatMap((g) =>
     g.miGroupId === undefined

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { describeError, SyncError } from "../errors/sync-error.js";
 import { LEASE_TTL_MS, type LiveDeps } from "../live/live-deps.js";
 import { runRecordOf } from "../live/run-record.js";
-import { stateUserIdMap } from "../live/sync-groups.js";
+import { saveGroupIds, stateUserIdMap } from "../live/sync-groups.js";
 import { withLeases } from "../live/with-lease.js";
 import type { IdMapping } from "../state/sync-state-store.js";
 import { runSync, type SyncRequest } from "../sync/run-sync.js";
@@ -165,23 +165,6 @@ async function requestFor(
       ? [`SYNC_TARGET_GROUP puts every synced group in one MI group, so all ${synced.length} synced groups were read.`]
       : [],
   };
-}
-
-/** Remembers which MI group each synced Entra group landed in (as the worker does). */
-async function saveGroupIds(deps: LiveDeps, result: SyncResult): Promise<void> {
-  const at = deps.now().toISOString();
-  const mappings: IdMapping[] = result.plan.groups.flatMap((g) =>
-    g.miGroupId === undefined
-      ? []
-      : g.entraGroupIds.map((entraId) => ({
-          kind: "group" as const,
-          entraId,
-          miId: g.miGroupId!,
-          miName: g.name,
-          updatedAt: at,
-        })),
-  );
-  if (mappings.length > 0) await deps.state.saveIdMappings(mappings);
 }
 
 /** A stable digest of a plan's operations (the planner's order is deterministic). */

@@ -1,0 +1,404 @@
+// mi-o365-usersync on Azure Functions (Flex Consumption, Node 22), into an existing resource group:
+//
+//   az deployment group create -g <resource group> -f infra/main.bicep -p @infra/main.parameters.json \
+//     -p clientSecret="$O365_USERSYNC_CLIENT_SECRET" -p miApplicationKey="$MI_APPLICATION_KEY"
+//
+// Resources: Log Analytics + workspace-based Application Insights, one storage account (host storage, deployment
+// package, the `mi-sync` queue, the state tables), Key Vault (RBAC) with the secrets, the Flex Consumption plan and
+// Function App with a system-assigned identity and its role assignments, then the webhook URLs (second step, see
+// modules/webhook-urls.bicep). Every app setting and its default: docs/app-settings.md. The whole procedure:
+// docs/deploy.md.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Naming and hosting
+
+@description('Short name used to build every resource name (lowercase letters and digits).')
+@minLength(3)
+@maxLength(10)
+param baseName string = 'misync'
+
+@description('Azure region; must offer Flex Consumption (`az functionapp list-flexconsumption-locations`).')
+param location string = resourceGroup().location
+
+@description('Tags applied to every resource.')
+param tags object = {}
+
+@description('Always-ready instances for the webhook functions (0 saves the baseline cost but lets a cold start miss Graph\'s 10 s validation).')
+@minValue(0)
+@maxValue(5)
+param alwaysReadyHttpInstances int = 1
+
+@description('Most instances the app scales out to (each worker instance may call MI concurrently).')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 10
+
+@description('Memory per instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Days Log Analytics keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Key Vault purge protection (cannot be turned off later; set false for a throw-away trial).')
+param keyVaultPurgeProtection bool = true
+
+@description('Set NOTIFICATION_URL / LIFECYCLE_NOTIFICATION_URL from the host\'s function key in this deployment (false: run the post-deploy commands in docs/deploy.md instead).')
+param setWebhookUrls bool = true
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Entra (Microsoft Graph)
+
+@description('Directory (tenant) id of the Entra tenant whose groups are synced (O365_USERSYNC_TENANT).')
+param tenantId string = tenant().tenantId
+
+@description('Application (client) id of the app registration (O365_USERSYNC_CLIENT_ID).')
+param clientId string
+
+@description('How the app authenticates to Entra: a client secret or a certificate (PEM with private key).')
+@allowed([
+  'secret'
+  'certificate'
+])
+param entraCredential string = 'secret'
+
+@secure()
+@description('The client secret; stored in Key Vault. Empty keeps the secret already there.')
+param clientSecret string = ''
+
+@secure()
+@description('PEM text holding the certificate and its private key; stored in Key Vault. Empty keeps the one already there.')
+param clientCertificatePem string = ''
+
+@description('Graph endpoint (O365_USERSYNC_GRAPH_ENDPOINT); empty means https://graph.microsoft.com.')
+param graphEndpoint string = ''
+
+@description('Authority host (O365_USERSYNC_AUTHORITY_HOST); empty means https://login.microsoftonline.com.')
+param authorityHost string = ''
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Metric Insights
+
+@description('Base URL of the MI instance, e.g. https://mi.example.com (MI_URL).')
+param miUrl string
+
+@description('How the app authenticates to MI: an External Application (id + key + admin user) or a personal API token.')
+@allowed([
+  'application'
+  'token'
+])
+param miAuth string = 'application'
+
+@description('External Application id (MI_APPLICATION_ID); with miAuth = application.')
+param miApplicationId string = ''
+
+@secure()
+@description('External Application key; stored in Key Vault. Empty keeps the key already there.')
+param miApplicationKey string = ''
+
+@description('MI administrator username the token acts as (MI_API_USER); never modified by a sync.')
+param miUser string = ''
+
+@secure()
+@description('Personal API token (MI_API_TOKEN), with miAuth = token; stored in Key Vault. Empty keeps the one already there.')
+param miApiToken string = ''
+
+@description('Proxy for Graph, token and MI traffic (HTTPS_PROXY); empty for none.')
+param httpsProxy string = ''
+
+@description('Hosts that bypass the proxy (NO_PROXY).')
+param noProxy string = ''
+
+// ---------------------------------------------------------------------------------------------------------------------
+// What to sync: every CLI option, as SYNC_<FLAG>. Empty strings leave the setting unset (the engine's default).
+
+@description('Entra groups to sync: display names (exact, case-insensitive) or object ids (SYNC_GROUPS, joined with ;).')
+param groups array = []
+
+@description('Also sync every group whose display name starts with this prefix (SYNC_FILTER, --filter).')
+param filter string = ''
+
+@description('Plan only, write nothing to MI (SYNC_DRY_RUN, --dry-run).')
+param dryRun bool = false
+
+@description('Log each step (SYNC_VERBOSE, --verbose).')
+param verbose bool = false
+
+@description('Type of users created: regular, administrator or power_user (SYNC_USER_TYPE, --user-type); empty means regular.')
+@allowed([
+  ''
+  'regular'
+  'administrator'
+  'power_user'
+])
+param userType string = ''
+
+@description('Graph user property used as MI username (SYNC_USERNAME_ATTR, --username-attr).')
+param usernameAttr string = 'userPrincipalName'
+
+@description('SYNC_FIRST_NAME_ATTR (--first-name-attr).')
+param firstNameAttr string = 'givenName'
+
+@description('SYNC_LAST_NAME_ATTR (--last-name-attr).')
+param lastNameAttr string = 'surname'
+
+@description('SYNC_EMAIL_ATTR (--email-attr).')
+param emailAttr string = 'mail'
+
+@description('Do not add synced users to MI\'s Default Group (SYNC_SKIP_DEFAULT_GROUP, --skip-default-group).')
+param skipDefaultGroup bool = false
+
+@description('Include members of nested groups (SYNC_PROCESS_CHILD_GROUPS, --process-child-groups).')
+param processChildGroups bool = false
+
+@description('all: create missing groups and users; groups: create groups, update existing users only; off: only groups that exist in MI (SYNC_AUTO_CREATE, --auto-create).')
+@allowed([
+  'all'
+  'groups'
+  'off'
+])
+param autoCreate string = 'off'
+
+@description('Update related objects even when they look unchanged (SYNC_FORCE, --force).')
+param force bool = false
+
+@description('Sync every selected group into this one MI group (SYNC_TARGET_GROUP, --target-group).')
+param targetGroup string = ''
+
+@description('Custom attributes to sync, comma-separated (SYNC_CUSTOM_USER_ATTRIBUTE, --custom-user-attribute).')
+param customUserAttribute string = ''
+
+@description('Attributes whose values name MI groups, comma-separated (SYNC_MAP_ATTR_TO_GROUP, --map-attr-to-group).')
+param mapAttrToGroup string = ''
+
+@description('App id whose directory extensions hold custom data (SYNC_CUSTOM_ATTR_APP_ID, --custom-attr-app-id).')
+param customAttrAppId string = ''
+
+@description('Graph property that becomes the trusted-server username (SYNC_TRUSTED_SERVER_USERNAME_ATTR).')
+param trustedServerUsernameAttr string = ''
+
+@description('Transformation rules, JSON or the original\'s Python-style list (SYNC_ATTRIBUTES_TRANSFORMATION).')
+param attributesTransformation string = ''
+
+@description('Only these users, comma-separated (SYNC_PROCESS_USERS, --process-users; @file is not available in Azure).')
+param processUsers string = ''
+
+@description('Removal guard: a count, N% or none (SYNC_MAX_REMOVALS, --max-removals); empty means 10% of managed memberships, never less than 25.')
+param maxRemovals string = ''
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The Functions app's own settings
+
+@description('NCRONTAB (UTC, with seconds) of the full reconcile (RECONCILE_SCHEDULE).')
+param reconcileSchedule string = '0 0 */4 * * *'
+
+@description('NCRONTAB (UTC, with seconds) of subscription upkeep (SUBSCRIPTIONS_SCHEDULE).')
+param subscriptionsSchedule string = '0 15 * * * *'
+
+@description('Prefix of the state tables (SYNC_TABLE_PREFIX).')
+param tablePrefix string = 'misync'
+
+@description('Lifetime asked for Graph subscriptions, minutes (SUBSCRIPTION_LIFETIME_MINUTES).')
+@minValue(45)
+@maxValue(41760)
+param subscriptionLifetimeMinutes int = 4320
+
+@description('Renew subscriptions with less than this left, minutes (SUBSCRIPTION_RENEW_BEFORE_MINUTES).')
+@minValue(15)
+param subscriptionRenewBeforeMinutes int = 1440
+
+@description('Directory subscriptions allowed per app and tenant (SUBSCRIPTION_QUOTA).')
+@minValue(2)
+param subscriptionQuota int = 100
+
+@description('Above this many groups the reconcile fans out one queue message per group (RECONCILE_FANOUT_THRESHOLD).')
+@minValue(0)
+param reconcileFanoutThreshold int = 20
+
+@description('Any other app settings, name to value, applied last (for example STATUS_QUEUE_BACKLOG). This deployment owns the whole app-settings collection: a setting added by hand is removed by the next deployment unless it is here.')
+param extraAppSettings object = {}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Names
+
+var token = uniqueString(resourceGroup().id, baseName)
+var names = {
+  logAnalytics: 'log-${baseName}-${token}'
+  applicationInsights: 'appi-${baseName}-${token}'
+  storage: take(toLower('st${baseName}${token}'), 24)
+  keyVault: take(toLower('kv-${baseName}-${token}'), 24)
+  plan: 'plan-${baseName}-${token}'
+  functionApp: 'func-${baseName}-${token}'
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Resources
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    tags: tags
+    name: names.storage
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    tags: tags
+    name: names.keyVault
+    storageAccountName: storage.outputs.name
+    enablePurgeProtection: keyVaultPurgeProtection
+    clientSecret: entraCredential == 'secret' ? clientSecret : ''
+    clientCertificatePem: entraCredential == 'certificate' ? clientCertificatePem : ''
+    miApplicationKey: miAuth == 'application' ? miApplicationKey : ''
+    miApiToken: miAuth == 'token' ? miApiToken : ''
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// App settings. Optional values are left out when empty, so the engine's own default applies.
+
+var refs = keyVault.outputs.references
+
+var hostSettings = {
+  // The host's storage, identity-based (Storage Blob Data Owner + Queue Data Contributor in role-assignments.bicep).
+  // `AzureWebJobsStorage` is also the connection of the `mi-sync` queue trigger and output binding.
+  AzureWebJobsStorage__accountName: storage.outputs.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  // The app's own tables and queue client take a connection string today: a Key Vault reference (docs/deploy.md).
+  SYNC_STATE_CONNECTION: refs.stateConnection
+  SYNC_TABLE_PREFIX: tablePrefix
+  RECONCILE_SCHEDULE: reconcileSchedule
+  SUBSCRIPTIONS_SCHEDULE: subscriptionsSchedule
+  SUBSCRIPTION_LIFETIME_MINUTES: string(subscriptionLifetimeMinutes)
+  SUBSCRIPTION_RENEW_BEFORE_MINUTES: string(subscriptionRenewBeforeMinutes)
+  SUBSCRIPTION_QUOTA: string(subscriptionQuota)
+  RECONCILE_FANOUT_THRESHOLD: string(reconcileFanoutThreshold)
+}
+
+var entraSettings = union(
+  {
+    O365_USERSYNC_TENANT: tenantId
+    O365_USERSYNC_CLIENT_ID: clientId
+  },
+  entraCredential == 'certificate'
+    ? { O365_USERSYNC_CLIENT_CERTIFICATE: refs.clientCertificate }
+    : { O365_USERSYNC_CLIENT_SECRET: refs.clientSecret },
+  empty(graphEndpoint) ? {} : { O365_USERSYNC_GRAPH_ENDPOINT: graphEndpoint },
+  empty(authorityHost) ? {} : { O365_USERSYNC_AUTHORITY_HOST: authorityHost }
+)
+
+var miSettings = union(
+  { MI_URL: miUrl },
+  miAuth == 'token'
+    ? { MI_API_TOKEN: refs.miApiToken }
+    : {
+        MI_APPLICATION_ID: miApplicationId
+        MI_APPLICATION_KEY: refs.miApplicationKey
+      },
+  empty(miUser) ? {} : { MI_API_USER: miUser },
+  empty(httpsProxy) ? {} : { HTTPS_PROXY: httpsProxy },
+  empty(noProxy) ? {} : { NO_PROXY: noProxy }
+)
+
+var syncSettings = union(
+  {
+    SYNC_DRY_RUN: dryRun ? 'true' : 'false'
+    SYNC_VERBOSE: verbose ? 'true' : 'false'
+    SYNC_USERNAME_ATTR: usernameAttr
+    SYNC_FIRST_NAME_ATTR: firstNameAttr
+    SYNC_LAST_NAME_ATTR: lastNameAttr
+    SYNC_EMAIL_ATTR: emailAttr
+    SYNC_SKIP_DEFAULT_GROUP: skipDefaultGroup ? 'true' : 'false'
+    SYNC_PROCESS_CHILD_GROUPS: processChildGroups ? 'true' : 'false'
+    SYNC_AUTO_CREATE: autoCreate
+    SYNC_FORCE: force ? 'true' : 'false'
+  },
+  empty(groups) ? {} : { SYNC_GROUPS: join(groups, ';') },
+  empty(filter) ? {} : { SYNC_FILTER: filter },
+  empty(userType) ? {} : { SYNC_USER_TYPE: userType },
+  empty(targetGroup) ? {} : { SYNC_TARGET_GROUP: targetGroup },
+  empty(customUserAttribute) ? {} : { SYNC_CUSTOM_USER_ATTRIBUTE: customUserAttribute },
+  empty(mapAttrToGroup) ? {} : { SYNC_MAP_ATTR_TO_GROUP: mapAttrToGroup },
+  empty(customAttrAppId) ? {} : { SYNC_CUSTOM_ATTR_APP_ID: customAttrAppId },
+  empty(trustedServerUsernameAttr) ? {} : { SYNC_TRUSTED_SERVER_USERNAME_ATTR: trustedServerUsernameAttr },
+  empty(attributesTransformation) ? {} : { SYNC_ATTRIBUTES_TRANSFORMATION: attributesTransformation },
+  empty(processUsers) ? {} : { SYNC_PROCESS_USERS: processUsers },
+  empty(maxRemovals) ? {} : { SYNC_MAX_REMOVALS: maxRemovals }
+)
+
+var appSettings = union(hostSettings, entraSettings, miSettings, syncSettings, extraAppSettings)
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    location: location
+    tags: tags
+    name: names.functionApp
+    planName: names.plan
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appSettings: appSettings
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+module roles 'modules/role-assignments.bicep' = {
+  name: 'role-assignments'
+  params: {
+    principalId: functionApp.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+// Second step (no cycle): reads the host's function key once the site and its role assignments exist, and rewrites
+// the app settings with NOTIFICATION_URL and LIFECYCLE_NOTIFICATION_URL added.
+module webhookUrls 'modules/webhook-urls.bicep' = if (setWebhookUrls) {
+  name: 'webhook-urls'
+  params: {
+    functionAppName: functionApp.outputs.name
+    appSettings: appSettings
+  }
+  dependsOn: [
+    roles
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Outputs. The URLs are shown without their `?code=` key (outputs are kept in the deployment history); the app
+// settings NOTIFICATION_URL / LIFECYCLE_NOTIFICATION_URL hold the same URLs with the key.
+
+output functionAppName string = functionApp.outputs.name
+output functionAppHostName string = functionApp.outputs.defaultHostName
+output notificationUrl string = 'https://${functionApp.outputs.defaultHostName}/api/graph/notifications'
+output lifecycleUrl string = 'https://${functionApp.outputs.defaultHostName}/api/graph/lifecycle'
+output keyVaultName string = keyVault.outputs.name
+output storageAccountName string = storage.outputs.name
+output applicationInsightsName string = monitoring.outputs.applicationInsightsName

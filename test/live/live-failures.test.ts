@@ -6,17 +6,10 @@ import { processSyncMessage } from "../../src/live/process-sync-message.js";
 import { groupMessage } from "../../src/live/sync-message.js";
 import type { SyncStateStore } from "../../src/state/sync-state-store.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
+import { eventually } from "../helpers/eventually.js";
 
 // The live path when things go wrong: duplicates, reordering, expired delta state, a worker dying mid-message, two
 // workers racing, poison messages, and the timer reconcile on top of the same state.
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function withLive(
   fn: (live: LiveLab, tenant: TestTenant) => Promise<void>,

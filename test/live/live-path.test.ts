@@ -2,21 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type LiveLab, startLiveLab } from "../../sim/sandbox/live-lab.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
+import { eventually } from "../helpers/eventually.js";
 
 // The live path end to end: Graph simulator notifications → webhook function → Azurite queue → worker function → MI
 // simulator, with state in Azurite tables. Every function is the production one.
 
 let live: LiveLab;
 let tenant: TestTenant;
-
-/** Waits until `check` holds (the live path is asynchronous), failing after `ms`. */
-async function eventually(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 before(async () => {
   live = await startLiveLab({ sync: { SYNC_GROUPS: "Sales;Engineering", SYNC_AUTO_CREATE: "all" } });

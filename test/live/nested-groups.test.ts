@@ -2,16 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startLiveLab } from "../../sim/sandbox/live-lab.js";
 import { miMembers, seedTenant } from "../cli/tenant.js";
+import { eventually } from "../helpers/eventually.js";
 
 // With --process-child-groups (SYNC_PROCESS_CHILD_GROUPS), a change in a nested group reaches every synced ancestor.
-
-async function eventually(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 test("nested groups: a member added to a child group appears in every synced ancestor in MI", async () => {
   const live = await startLiveLab({

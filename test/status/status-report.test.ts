@@ -4,20 +4,13 @@ import { type LiveLab, startLiveLab } from "../../sim/sandbox/live-lab.js";
 import { buildStatusReport } from "../../src/status/build-status-report.js";
 import { resyncOnDemand } from "../../src/status/resync-on-demand.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
+import { eventually } from "../helpers/eventually.js";
 
 // The status report and resync on demand against the whole live path: simulators, Azurite, the production functions.
 // Tests run in order and share one lab; the poison test is last because it leaves the app failing.
 
 let live: LiveLab;
 let tenant: TestTenant;
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Calls a status route through the lab's functions host. */
 async function call(path: string, init: RequestInit = {}, key: string | null = live.functionKey) {

@@ -4,7 +4,6 @@ import { LEASE_TTL_MS, type LiveDeps } from "../live/live-deps.js";
 import { runRecordOf } from "../live/run-record.js";
 import { saveGroupIds, stateUserIdMap } from "../live/sync-groups.js";
 import { withLeases } from "../live/with-lease.js";
-import type { IdMapping } from "../state/sync-state-store.js";
 import { runSync, type SyncRequest } from "../sync/run-sync.js";
 import type { SyncCounts, SyncResult } from "../sync/sync-result.js";
 

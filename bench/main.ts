@@ -1,0 +1,234 @@
+/**
+ * The benchmark: `npm run bench [-- --size S|M|L|XL --scenario NAME ...]`.
+ *
+ *   --size S|M|L|XL               tenant size (default S); several with commas: --size S,M
+ *   --scenario initial|steady|churn|single-change|burst|all   (default all: every scenario for S and M; the CLI
+ *                                 ones only for L and XL, whose live scenarios need a reconcile first that takes long)
+ *   --graph-latency-ms N          injected per-request latency of the Graph simulator (default 40)
+ *   --mi-latency-ms N             injected per-request latency of the MI simulator (default 30)
+ *   --mi-concurrency-cap N        MI answers 503 beyond N requests in flight (default 8; 0 = no cap)
+ *   --ru-quota N                  Graph resource units per 10 s before 429 (default 8000; 0 = no throttling)
+ *   --seed N                      tenant seed (default 1)
+ *   --no-chart                    do not regenerate bench/results/chart.svg
+ *
+ * The simulators run as separate processes (bench/sims/sim-child.ts), the sync as the real command in another one;
+ * results go to bench/results/<size>-<scenario>-<date>.json and a table to stdout.
+ */
+import { spawnSync } from "node:child_process";
+import { ensureCertificate } from "../sim/tls/ensure-certificate.js";
+import { writeChart } from "./chart.js";
+import { type BenchResult, formatTable, writeResult } from "./report.js";
+import { type CliScenario, runCliScenario } from "./scenarios/cli-scenarios.js";
+import type { BenchConfig, BenchContext } from "./scenarios/context.js";
+import type { LiveScenario } from "./scenarios/live-scenarios.js";
+import { launchSim } from "./sims/launch.js";
+import { generateTenant, TENANT_SIZES, type TenantSize } from "./tenant/generate-tenant.js";
+
+const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+interface Options {
+  sizes: TenantSize[];
+  scenarios: Scenario[] | "all";
+  graphLatencyMs: number;
+  miLatencyMs: number;
+  miConcurrencyCap: number;
+  ruQuotaPer10s: number;
+  seed: number;
+  chart: boolean;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+export function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    sizes: ["S"],
+    scenarios: "all",
+    graphLatencyMs: 40,
+    miLatencyMs: 30,
+    miConcurrencyCap: 8,
+    ruQuotaPer10s: 8000,
+    seed: 1,
+    chart: true,
+  };
+  const number = (name: string, raw: string | undefined): number => {
+    const value = Number(raw);
+    if (raw === undefined || !Number.isInteger(value) || value < 0) usage(`${name} needs a whole number ≥ 0`);
+    return value;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (name) {
+      case "--size": {
+        const sizes = (value() ?? "").toUpperCase().split(",");
+        for (const s of sizes) if (!TENANT_SIZES.includes(s as TenantSize)) usage(`unknown size ${s}`);
+        options.sizes = sizes as TenantSize[];
+        break;
+      }
+      case "--scenario": {
+        const names = (value() ?? "").split(",");
+        if (names.includes("all")) options.scenarios = "all";
+        else {
+          for (const n of names) if (!SCENARIOS.includes(n as Scenario)) usage(`unknown scenario ${n}`);
+          options.scenarios = names as Scenario[];
+        }
+        break;
+      }
+      case "--graph-latency-ms":
+        options.graphLatencyMs = number(name, value());
+        break;
+      case "--mi-latency-ms":
+        options.miLatencyMs = number(name, value());
+        break;
+      case "--mi-concurrency-cap":
+        options.miConcurrencyCap = number(name, value());
+        break;
+      case "--ru-quota":
+        options.ruQuotaPer10s = number(name, value());
+        break;
+      case "--seed":
+        options.seed = number(name, value());
+        break;
+      case "--no-chart":
+        options.chart = false;
+        break;
+      default:
+        usage(`unknown argument ${arg}`);
+    }
+  }
+  return options;
+}
+
+/** Scenarios "all" means for a size: everything for S and M; L and XL run the CLI scenarios only. */
+function scenariosFor(size: TenantSize, chosen: Options["scenarios"]): Scenario[] {
+  if (chosen !== "all") return chosen;
+  return size === "S" || size === "M" ? [...SCENARIOS] : ["initial", "steady", "churn"];
+}
+
+async function runSize(size: TenantSize, options: Options, log: (line: string) => void): Promise<BenchResult[]> {
+  const config: BenchConfig = {
+    size,
+    seed: options.seed,
+    graphLatencyMs: options.graphLatencyMs,
+    miLatencyMs: options.miLatencyMs,
+    miConcurrencyCap: options.miConcurrencyCap,
+    ruQuotaPer10s: options.ruQuotaPer10s,
+  };
+  const scenarios = scenariosFor(size, options.scenarios);
+  const results: BenchResult[] = [];
+  const cli = scenarios.filter((s): s is CliScenario => s === "initial" || s === "steady" || s === "churn");
+  const live = scenarios.filter((s): s is LiveScenario => s === "single-change" || s === "burst");
+
+  if (cli.length > 0) {
+    const t0 = performance.now();
+    const [graph, mi] = await Promise.all([
+      launchSim("graph", [
+        "--size",
+        size,
+        "--seed",
+        String(options.seed),
+        "--latency-ms",
+        String(options.graphLatencyMs),
+        "--ru-quota",
+        String(options.ruQuotaPer10s),
+      ]),
+      launchSim("mi", [
+        "--latency-ms",
+        String(options.miLatencyMs),
+        "--mi-concurrency-cap",
+        String(options.miConcurrencyCap),
+      ]),
+    ]);
+    const tenant = generateTenant(size, options.seed);
+    log(
+      `${size}: simulators up in ${(performance.now() - t0).toFixed(0)} ms (Graph pid ${graph.pid}, MI pid ${mi.pid})`,
+    );
+    const g = graph.info;
+    const ctx: BenchContext = {
+      config,
+      graph,
+      mi,
+      tenant,
+      env: {
+        NODE_EXTRA_CA_CERTS: g.certPath ?? "",
+        O365_USERSYNC_TENANT: g.tenantId ?? "",
+        O365_USERSYNC_CLIENT_ID: g.clientId ?? "",
+        O365_USERSYNC_CLIENT_SECRET: g.clientSecret ?? "",
+        O365_USERSYNC_GRAPH_ENDPOINT: g.url,
+        O365_USERSYNC_AUTHORITY_HOST: g.url,
+        MI_URL: mi.info.url,
+        MI_APPLICATION_ID: mi.info.applicationId ?? "",
+        MI_APPLICATION_KEY: mi.info.applicationKey ?? "",
+        MI_API_USER: mi.info.adminUsername ?? "admin",
+      },
+      created: new Set(),
+      log,
+    };
+    try {
+      const order: CliScenario[] = ["initial", "steady", "churn"];
+      for (const scenario of order) {
+        const wanted = cli.includes(scenario);
+        const needed = wanted || (scenario === "initial" && cli.some((s) => s !== "initial"));
+        if (!needed) continue;
+        const result = await runCliScenario(ctx, scenario);
+        if (wanted) {
+          results.push(result);
+          log(`  -> ${writeResult(result)}`);
+        } else log(`  (initial sync as setup, not reported: exit ${String(result.detail.exitStatus)})`);
+      }
+    } finally {
+      await Promise.all([graph.close(), mi.close()]);
+    }
+  }
+  if (live.length > 0) {
+    // Loaded only when needed: it pulls in @azure/functions (and its test-mode warnings).
+    const { runLiveScenarios } = await import("./scenarios/live-scenarios.js");
+    const done = await runLiveScenarios(config, live, log, (result) => log(`  -> ${writeResult(result)}`));
+    results.push(...done);
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const results: BenchResult[] = [];
+  for (const size of options.sizes) results.push(...(await runSize(size, options, log)));
+  process.stdout.write(`${formatTable(results)}\n`);
+  for (const r of results)
+    for (const note of r.notes) process.stdout.write(`  note ${r.size} ${r.scenario}: ${note}\n`);
+  if (options.chart) log(`chart: ${writeChart()}`);
+}
+
+/**
+ * The live scenarios call Graph from this process (the worker), and Node reads NODE_EXTRA_CA_CERTS only at start-up:
+ * unless it already names the sandbox certificate, start again with it (as `sim/sandbox/main.ts` does).
+ */
+async function relaunchWithCertificate(): Promise<boolean> {
+  const { certPath } = await ensureCertificate();
+  if (process.env.NODE_EXTRA_CA_CERTS === certPath) return false;
+  const child = spawnSync(process.execPath, process.argv.slice(1), {
+    stdio: "inherit",
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath },
+  });
+  process.exitCode = child.status ?? 1;
+  return true;
+}
+
+if (require.main === module) {
+  relaunchWithCertificate()
+    .then((relaunched) => (relaunched ? undefined : main()))
+    .catch((error: unknown) => {
+      process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });
+}

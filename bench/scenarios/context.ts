@@ -1,0 +1,93 @@
+import { cpus } from "node:os";
+import { type MiTarget, miTarget } from "../bounds.js";
+import { type BenchResult, currentCommit, type Figure } from "../report.js";
+import type { SimProcess } from "../sims/launch.js";
+import { type BenchTenant, countMemberships } from "../tenant/generate-tenant.js";
+
+export interface BenchConfig {
+  size: BenchTenant["size"];
+  seed: number;
+  graphLatencyMs: number;
+  miLatencyMs: number;
+  miConcurrencyCap: number;
+  ruQuotaPer10s: number;
+}
+
+/** What the scenarios share: the simulators (separate processes), the bench's copy of the tenant, MI's state. */
+export interface BenchContext {
+  config: BenchConfig;
+  graph: SimProcess;
+  mi: SimProcess;
+  /** The bench's own copy of the tenant (same size + seed as the Graph child's), kept in step with every change. */
+  tenant: BenchTenant;
+  /** Environment for the CLI, as `sim/sandbox/lab.ts` builds it. */
+  env: Record<string, string>;
+  /** What MI holds after the last successful sync (undefined before the first). */
+  synced?: MiTarget;
+  /** Users created in MI so far. */
+  created: Set<number>;
+  log(line: string): void;
+}
+
+export interface GraphCounters {
+  total: number;
+  batchedRequests: number;
+  resourceUnits: number;
+  byRoute: Record<string, number>;
+  throttledResponses: number;
+  peakResourceUnitsPer10s: number;
+}
+
+export interface MiCounters {
+  reads: number;
+  writes: number;
+  tokenRequests: number;
+  byRoute: Record<string, number>;
+  unavailable503: number;
+}
+
+export async function resetCounters(ctx: BenchContext): Promise<void> {
+  await Promise.all([ctx.graph.post("/reset"), ctx.mi.post("/reset")]);
+}
+
+export async function readCounters(ctx: BenchContext): Promise<{ graph: GraphCounters; mi: MiCounters }> {
+  const [graph, mi] = await Promise.all([
+    ctx.graph.get<GraphCounters>("/requests"),
+    ctx.mi.get<MiCounters>("/requests"),
+  ]);
+  return { graph, mi };
+}
+
+/** Marks MI as holding the tenant's current target (after a sync that exited 0). */
+export function markSynced(ctx: BenchContext): void {
+  ctx.synced = miTarget(ctx.tenant);
+  for (const u of ctx.synced.users) ctx.created.add(u);
+}
+
+export function baseResult(ctx: BenchContext, scenario: string, figures: Figure[]): BenchResult {
+  const m = countMemberships(ctx.tenant);
+  return {
+    size: ctx.config.size,
+    scenario,
+    seed: ctx.config.seed,
+    date: new Date().toISOString(),
+    commit: currentCommit(),
+    config: {
+      graphLatencyMs: ctx.config.graphLatencyMs,
+      miLatencyMs: ctx.config.miLatencyMs,
+      miConcurrencyCap: ctx.config.miConcurrencyCap,
+      ruQuotaPer10s: ctx.config.ruQuotaPer10s,
+      cores: cpus().length,
+      node: process.version,
+    },
+    tenant: {
+      users: ctx.tenant.users.length,
+      groups: ctx.tenant.groups.length,
+      userMemberships: m.users,
+      nestedGroupMemberships: m.groups,
+    },
+    figures,
+    detail: {},
+    notes: [],
+  };
+}

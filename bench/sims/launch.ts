@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { SimChildInfo } from "./sim-child.js";
+
+/** A simulator running in its own process, with its control API. */
+export interface SimProcess {
+  info: SimChildInfo;
+  pid: number;
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+const childScript = (): string => join(__dirname, "sim-child.js");
+
+/** Starts `sim-child.js <role> <args>` and waits for its JSON line (the Graph child loads the tenant first). */
+export async function launchSim(role: "graph" | "mi", args: string[], timeoutMs = 600_000): Promise<SimProcess> {
+  const child: ChildProcess = spawn(process.execPath, [childScript(), role, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const info = await new Promise<SimChildInfo>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${role} simulator did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const lines = createInterface({ input: child.stdout! });
+    lines.once("line", (line) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as SimChildInfo);
+      } catch (error) {
+        reject(error);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${role} simulator exited with ${code}: ${stderr}`));
+    });
+  });
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${info.control}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+    const json = (await response.json()) as T & { error?: string };
+    if (!response.ok) throw new Error(`${role} control ${method} ${path}: ${json.error ?? response.status}`);
+    return json;
+  };
+  return {
+    info,
+    pid: child.pid ?? -1,
+    get: (path) => call("GET", path),
+    post: (path, body) => call("POST", path, body ?? {}),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}

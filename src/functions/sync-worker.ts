@@ -5,8 +5,10 @@ import { SYNC_QUEUE_CONNECTION, SYNC_QUEUE_NAME } from "./queue-binding.js";
 import { getLiveDeps, withContextLogger } from "./runtime.js";
 
 /**
- * Queue trigger: one sync message. Throwing makes the host retry after the visibility timeout and dead-letter to
- * `mi-sync-poison` after `maxDequeueCount` (host.json); every attempt leaves a run record.
+ * Queue trigger: one sync message. A failure throws, so the host retries after the visibility timeout and
+ * dead-letters to `mi-sync-poison` after `maxDequeueCount` (host.json); every failed attempt leaves a run record. A
+ * message whose scope another instance holds is re-queued with a short delay instead, so waiting never counts
+ * towards dead-lettering.
  */
 export function createSyncWorkerHandler(
   getDeps: () => Promise<LiveDeps>,

@@ -7,6 +7,7 @@ import { runRecordOf } from "./run-record.js";
 import { syncGroupChange } from "./sync-groups.js";
 import { type SyncMessage, syncMessageSchema } from "./sync-message.js";
 import { syncUserChanges } from "./sync-users.js";
+import { ScopeBusyError } from "./with-lease.js";
 
 /** A message no retry can process (malformed): it goes to the poison queue at once, with a run record. */
 export class PoisonMessageError extends SyncError {
@@ -18,8 +19,12 @@ export class PoisonMessageError extends SyncError {
 
 export interface ProcessedMessage {
   message: SyncMessage;
-  run: RunRecord;
+  /** The run record; undefined when the message was deferred because another instance held its scope. */
+  run: RunRecord | undefined;
 }
+
+/** How long a message waits when its scope is busy: short, since most resyncs of one group take well under a second. */
+export const BUSY_RETRY_DELAY_MS = 2_000;
 
 /**
  * The `sync-worker` use case for one queue message: validate it, run the step its kind names, and record a run.
@@ -86,17 +91,22 @@ export async function processSyncMessage(
     await reportRun(deps, run);
     return { message, run };
   } catch (error) {
-    const final = context.dequeueCount >= MAX_DEQUEUE_COUNT;
-    if (final || !(error instanceof SyncError && error.code === "live.scope_busy")) {
-      await reportRun(deps, {
-        ...base,
-        finishedAt: deps.now().toISOString(),
-        status: final ? "poison" : "failed",
-        counts: {},
-        errors: [describeError(error)],
-        detail,
-      });
+    if (error instanceof ScopeBusyError) {
+      // Another instance is syncing this scope (a long reconcile, a racing worker): send the message again with a
+      // delay and finish this one, so waiting never counts towards the host's dead-lettering after maxDequeueCount.
+      await deps.queue.send(message, { visibilityDelayMs: BUSY_RETRY_DELAY_MS });
+      deps.logger.info(`worker: ${error.message}; message deferred by ${BUSY_RETRY_DELAY_MS} ms`);
+      return { message, run: undefined };
     }
+    const final = context.dequeueCount >= MAX_DEQUEUE_COUNT;
+    await reportRun(deps, {
+      ...base,
+      finishedAt: deps.now().toISOString(),
+      status: final ? "poison" : "failed",
+      counts: {},
+      errors: [describeError(error)],
+      detail,
+    });
     throw error;
   }
 }

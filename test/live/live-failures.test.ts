@@ -135,23 +135,27 @@ test("a worker killed between apply and saving the delta link: the retry converg
   );
 });
 
-test("two workers racing on one group: one holds the chain, the other is told to retry; one MI user, exact state", () =>
+test("two workers racing on one group: one syncs, the other defers its message without failing; exact state", () =>
   withLive(async (live, tenant) => {
     live.lab.graph.notifications.pause();
+    await live.runner.stop();
     live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.ann!);
     const message = groupMessage(tenant.groups.Engineering!, "notification", new Date());
     const attempt = (owner: string) =>
-      processSyncMessage(message, { ...live.deps, owner }, { trigger: "test", dequeueCount: 1, messageId: owner }).then(
-        () => "done",
-        (error: { code?: string }) => error.code ?? "error",
+      processSyncMessage(message, { ...live.deps, owner }, { trigger: "test", dequeueCount: 1, messageId: owner });
+    const [a, b] = await Promise.all([attempt("worker-a"), attempt("worker-b")]);
+    const synced = [a, b].filter((p) => p.run !== undefined);
+    assert.ok(synced.length >= 1, "at least one worker synced");
+    if (synced.length === 1) {
+      // The loser re-queued its message with a delay instead of failing (no step towards dead-lettering).
+      await eventually(
+        async () => (await live.deps.queue.receive({ max: 1, visibilityTimeoutMs: 1_000 })).length === 1,
+        "the deferred message",
+        5_000,
       );
-    const outcomes = (await Promise.all([attempt("worker-a"), attempt("worker-b")])).sort();
-    assert.ok(outcomes.includes("done"), outcomes.join(","));
-    if (outcomes.includes("live.scope_busy")) {
-      assert.equal(await attempt("worker-b"), "done", "the loser's retry succeeds");
     }
     assert.deepEqual(miMembers(live.lab, "Engineering"), ["ann@contoso.com", "cat@contoso.com"]);
-    live.lab.graph.notifications.resume();
+    assert.equal(live.lab.mi.state.users().filter((u) => u.username === "ann@contoso.com").length, 1);
   }));
 
 test("two workers on different chains adding the same new user: MI gets one user", async () => {

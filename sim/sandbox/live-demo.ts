@@ -1,5 +1,7 @@
+import { join, relative } from "node:path";
 import { buildDemoTenant } from "../graph/demo-tenant.js";
 import { type LiveLab, startLiveLab } from "./live-lab.js";
+import { screenshotStatusPage } from "./screenshot-status-page.js";
 
 /** One measured change: from the change in Entra to the change being visible in MI. */
 export interface MeasuredChange {
@@ -97,11 +99,21 @@ export async function runLiveDemo(
     );
     const secrets = [
       ...(await live.deps.state.listSubscriptions()).map((s) => s.clientState),
-      "sandbox-function-key",
+      live.functionKey,
       live.appSettings.O365_USERSYNC_CLIENT_SECRET ?? "",
       live.appSettings.MI_APPLICATION_KEY ?? "",
     ].filter((s) => s !== "");
-    const webhook = live.host.responses.map((r) => r.ms);
+    const screenshot = join(__dirname, "..", "..", "..", ".sandbox", "status-page.png");
+    const verdict = await screenshotStatusPage(
+      `${live.host.url}/api/status/page?code=${live.functionKey}`,
+      screenshot,
+    ).catch((error: unknown) => `not taken: ${error instanceof Error ? error.message : String(error)}`);
+    out(
+      verdict === undefined
+        ? "  status page: no Chromium at /usr/bin/chromium, so no screenshot"
+        : `  status page: verdict '${verdict}', screenshot in ${relative(process.cwd(), screenshot)}`,
+    );
+    const webhook = live.host.responses.filter((r) => r.route.startsWith("/api/graph/")).map((r) => r.ms);
     out(
       `  webhook answers: ${webhook.length}, median ${percentile(webhook, 50).toFixed(0)} ms, ` +
         `max ${Math.max(...webhook).toFixed(0)} ms (Graph allows 3,000 ms)`,

@@ -5,23 +5,13 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { type BrowserContext, chromium } from "playwright-core";
 import { startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../../sim/sandbox/screenshot-status-page.js";
 import { miMembers, seedTenant } from "../cli/tenant.js";
 import { decodePng } from "./png-pixels.js";
 
 // The status page in a real headless Chromium, served by the real handlers through the sandbox's functions host
 // (which checks the function key, so every API call the page makes must carry the page's `code`).
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** The repository root, whether this runs from test/ (tsx) or from dist/test/ (compiled). */
 function repoRoot(): string {
   let dir = __dirname;
@@ -56,7 +46,7 @@ test("the status page shows the verdict and tables, and resyncs a group: plan fi
     await live.runner.idle();
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       viewport: VIEWPORT,
     });
     const page = context.pages()[0] ?? (await context.newPage());

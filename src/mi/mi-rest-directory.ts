@@ -73,6 +73,8 @@ export class MiRestDirectory implements MiDirectory {
   readonly #errorContext: MiErrorContext;
   /** Passwords sent in this process's `createUser` calls, only so that no message can ever echo one. */
   readonly #sentPasswords: string[] = [];
+  /** Set once connect() has verified the acting user's rights. */
+  #connected = false;
 
   constructor(options: MiRestDirectoryOptions) {
     const auth = options.auth;
@@ -118,6 +120,8 @@ export class MiRestDirectory implements MiDirectory {
    */
   async connect(options?: MiCallOptions): Promise<void> {
     await this.#tokens.credential();
+    // A long-lived instance (a warm Functions worker) checks its rights once, not on every message.
+    if (this.#connected) return;
     const username = this.actingUsername;
     if (username === undefined) return;
     let found: MiUser[];
@@ -138,6 +142,7 @@ export class MiRestDirectory implements MiDirectory {
           "enabled administrator; set --mi-user (MI_API_USER) to an MI administrator.",
       );
     }
+    this.#connected = true;
   }
 
   /** Every MI user (`GET /api/user`; MI has no paging). */

@@ -288,10 +288,7 @@ function handleMember(state: MiSimState, request: SimRequest): SimResponse {
   if (method === "GET" && id === undefined) {
     const group = query.get("group");
     const user = query.get("user");
-    const rows = state
-      .memberships()
-      .filter((row) => group === null || row.groupId === group)
-      .filter((row) => user === null || row.userId === user);
+    const rows = state.membershipsWhere({ group, user });
     return { status: 200, body: { user_group_members: rows.map(serialiseMembership) } };
   }
   if (method === "GET" && id !== undefined) {

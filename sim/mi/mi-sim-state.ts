@@ -54,6 +54,14 @@ export class MiSimState {
   readonly #users = new Map<string, SimUser>();
   readonly #groups = new Map<string, SimGroup>();
   readonly #memberships = new Map<string, SimMembership>();
+  // Indexes, so that the simulator stays fast at benchmark sizes (100,000 users, 400,000 rows). Values are id sets:
+  // updateUser leaves uniqueness to the caller, so two users may briefly share a key.
+  readonly #byUsername = new Map<string, Set<string>>();
+  readonly #byEmail = new Map<string, Set<string>>();
+  readonly #byGroupName = new Map<string, Set<string>>();
+  readonly #rowByPair = new Map<string, string>();
+  readonly #rowsByGroup = new Map<string, Set<string>>();
+  readonly #rowsByUser = new Map<string, Set<string>>();
   #nextUserId = 1;
   #nextGroupId = 1;
   #nextMembershipId = 1;
@@ -87,13 +95,14 @@ export class MiSimState {
 
   /** Case-insensitive. */
   userByUsername(username: string): SimUser | undefined {
-    const user = [...this.#users.values()].find((u) => lower(u.username) === lower(username));
+    const user = this.#users.get(first(this.#byUsername.get(lower(username))) ?? "");
     return user === undefined ? undefined : copyUser(user);
   }
 
   /** Case-insensitive. */
   userByEmail(email: string): SimUser | undefined {
-    const user = [...this.#users.values()].find((u) => u.email !== "" && lower(u.email) === lower(email));
+    if (email === "") return undefined;
+    const user = this.#users.get(first(this.#byEmail.get(lower(email))) ?? "");
     return user === undefined ? undefined : copyUser(user);
   }
 
@@ -104,7 +113,7 @@ export class MiSimState {
 
   /** Case-insensitive. */
   groupByName(name: string): SimGroup | undefined {
-    const group = [...this.#groups.values()].find((g) => lower(g.name) === lower(name));
+    const group = this.#groups.get(first(this.#byGroupName.get(lower(name))) ?? "");
     return group === undefined ? undefined : { ...group };
   }
 
@@ -117,10 +126,26 @@ export class MiSimState {
   membersOfGroup(name: string): string[] {
     const group = this.groupByName(name);
     if (group === undefined) return [];
-    return [...this.#memberships.values()]
-      .filter((row) => row.groupId === group.id)
+    return this.membershipsWhere({ group: group.id })
       .map((row) => this.#users.get(row.userId)?.username ?? `#${row.userId}`)
       .sort();
+  }
+
+  /** Membership rows of a group and/or a user (both null: every row), in id order. */
+  membershipsWhere(filter: { group?: string | null; user?: string | null }): SimMembership[] {
+    const { group = null, user = null } = filter;
+    let ids: Iterable<string>;
+    if (group !== null && user !== null) {
+      const id = this.#rowByPair.get(pairKey(user, group));
+      ids = id === undefined ? [] : [id];
+    } else if (group !== null) ids = this.#rowsByGroup.get(group) ?? [];
+    else if (user !== null) ids = this.#rowsByUser.get(user) ?? [];
+    else ids = this.#memberships.keys();
+    return [...ids]
+      .map((id) => this.#memberships.get(id))
+      .filter((row) => row !== undefined)
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .map((row) => ({ ...row }));
   }
 
   /** Adds a user. Throws on a duplicate username or email (case-insensitive). */
@@ -141,14 +166,22 @@ export class MiSimState {
       trustedServerUsername: null,
     };
     this.#users.set(user.id, user);
+    this.#indexUser(user, "add");
     return copyUser(user);
+  }
+
+  #indexUser(user: SimUser, change: "add" | "delete"): void {
+    index(this.#byUsername, lower(user.username), user.id, change);
+    if (user.email !== "") index(this.#byEmail, lower(user.email), user.id, change);
   }
 
   /** Changes fields of a user; uniqueness is the caller's job (the HTTP layer answers 400 first). */
   updateUser(id: string, patch: Partial<Omit<SimUser, "id">>): SimUser | undefined {
     const user = this.#users.get(id);
     if (user === undefined) return undefined;
+    this.#indexUser(user, "delete");
     Object.assign(user, patch);
+    this.#indexUser(user, "add");
     return copyUser(user);
   }
 
@@ -169,8 +202,11 @@ export class MiSimState {
 
   /** Deletes a user and its membership rows. False when unknown. */
   removeUser(id: string): boolean {
-    if (!this.#users.delete(id)) return false;
-    for (const row of [...this.#memberships.values()]) if (row.userId === id) this.#memberships.delete(row.id);
+    const user = this.#users.get(id);
+    if (user === undefined) return false;
+    this.#indexUser(user, "delete");
+    this.#users.delete(id);
+    for (const row of this.membershipsWhere({ user: id })) this.removeMembership(row.id);
     return true;
   }
 
@@ -186,25 +222,31 @@ export class MiSimState {
       externalGroupId: options.externalGroupId ?? null,
     };
     this.#groups.set(group.id, group);
+    index(this.#byGroupName, lower(group.name), group.id, "add");
     return { ...group };
   }
 
   updateGroup(id: string, patch: Partial<Omit<SimGroup, "id">>): SimGroup | undefined {
     const group = this.#groups.get(id);
     if (group === undefined) return undefined;
+    index(this.#byGroupName, lower(group.name), group.id, "delete");
     Object.assign(group, patch);
+    index(this.#byGroupName, lower(group.name), group.id, "add");
     return { ...group };
   }
 
   /** Deletes a group and its membership rows. False when unknown. */
   removeGroup(id: string): boolean {
-    if (!this.#groups.delete(id)) return false;
-    for (const row of [...this.#memberships.values()]) if (row.groupId === id) this.#memberships.delete(row.id);
+    const group = this.#groups.get(id);
+    if (group === undefined) return false;
+    index(this.#byGroupName, lower(group.name), group.id, "delete");
+    this.#groups.delete(id);
+    for (const row of this.membershipsWhere({ group: id })) this.removeMembership(row.id);
     return true;
   }
 
   membership(userId: string, groupId: string): SimMembership | undefined {
-    const row = [...this.#memberships.values()].find((r) => r.userId === userId && r.groupId === groupId);
+    const row = this.#memberships.get(this.#rowByPair.get(pairKey(userId, groupId)) ?? "");
     return row === undefined ? undefined : { ...row };
   }
 
@@ -215,17 +257,45 @@ export class MiSimState {
     if (this.membership(userId, groupId)) throw new Error(`sim: user ${userId} already in group ${groupId}`);
     const row: SimMembership = { id: String(this.#nextMembershipId++), userId, groupId };
     this.#memberships.set(row.id, row);
+    this.#rowByPair.set(pairKey(userId, groupId), row.id);
+    index(this.#rowsByGroup, groupId, row.id, "add");
+    index(this.#rowsByUser, userId, row.id, "add");
     return { ...row };
   }
 
   /** Deletes a membership row. False when unknown. */
   removeMembership(id: string): boolean {
-    return this.#memberships.delete(id);
+    const row = this.#memberships.get(id);
+    if (row === undefined) return false;
+    this.#memberships.delete(id);
+    this.#rowByPair.delete(pairKey(row.userId, row.groupId));
+    index(this.#rowsByGroup, row.groupId, id, "delete");
+    index(this.#rowsByUser, row.userId, id, "delete");
+    return true;
   }
 
   membershipById(id: string): SimMembership | undefined {
     const row = this.#memberships.get(id);
     return row === undefined ? undefined : { ...row };
+  }
+}
+
+const pairKey = (userId: string, groupId: string): string => `${userId}/${groupId}`;
+
+function first(ids: Set<string> | undefined): string | undefined {
+  if (ids === undefined) return undefined;
+  for (const id of ids) return id;
+  return undefined;
+}
+
+function index(map: Map<string, Set<string>>, key: string, id: string, change: "add" | "delete"): void {
+  const ids = map.get(key);
+  if (change === "add") {
+    if (ids) ids.add(id);
+    else map.set(key, new Set([id]));
+  } else if (ids) {
+    ids.delete(id);
+    if (ids.size === 0) map.delete(key);
   }
 }
 

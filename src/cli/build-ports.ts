@@ -19,6 +19,11 @@ export function buildPorts(config: RunConfig, logger: Logger): SyncPorts {
     authorityHost: config.entra.authorityHost,
     logger,
   });
-  const mi = new MiRestDirectory({ baseUrl: config.mi.baseUrl, auth: config.mi.auth, logger });
+  const mi = new MiRestDirectory({
+    baseUrl: config.mi.baseUrl,
+    auth: config.mi.auth,
+    maxConcurrency: config.mi.maxConcurrency,
+    logger,
+  });
   return { entra, mi, logger };
 }

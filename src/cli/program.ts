@@ -45,6 +45,7 @@ function addSyncOptions(command: Command): Command {
       "--mi-token <token>",
       "MI personal API token (Bearer) instead of application id/key; prefer env MI_API_TOKEN",
     )
+    .option("--mi-concurrency <n>", "requests MI may see at once, 1 to 32 (env MI_CONCURRENCY; default 4)")
     .option("--proxy <url>", "route Graph, token and MI traffic through this proxy (env HTTPS_PROXY, NO_PROXY)")
     .option("-v, --verbose", "log each step on stderr")
     .option("-n, --dry-run", "plan only, write nothing to MI; implies -v")
@@ -160,6 +161,7 @@ export function toSettings(
     miApplicationKey: pick(o.miApplicationKey, "MI_APPLICATION_KEY"),
     miUser: pick(o.miUser, "MI_API_USER"),
     miToken: pick(o.miToken, "MI_API_TOKEN"),
+    miConcurrency: pick(o.miConcurrency, "MI_CONCURRENCY"),
     proxy: str(o.proxy) ?? env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
     noProxy: env.NO_PROXY ?? env.no_proxy,
     dryRun: o.dryRun === true,

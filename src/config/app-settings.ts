@@ -21,6 +21,7 @@ export const APP_SETTING_NAMES = {
   miApplicationKey: "MI_APPLICATION_KEY",
   miUser: "MI_API_USER",
   miToken: "MI_API_TOKEN",
+  miConcurrency: "MI_CONCURRENCY",
   proxy: "HTTPS_PROXY",
   noProxy: "NO_PROXY",
   dryRun: "SYNC_DRY_RUN",

@@ -21,6 +21,8 @@ export interface MiConnection {
   auth:
     | { kind: "application"; applicationId: string; applicationKey: string; username: string }
     | { kind: "token"; token: string; username?: string };
+  /** Requests MI should see at once (`--mi-concurrency`, default 4). */
+  maxConcurrency: number;
 }
 
 export interface OutputOptions {
@@ -55,6 +57,7 @@ export const SETTING_SOURCES: Record<string, string> = {
   miApplicationKey: "--mi-application-key or MI_APPLICATION_KEY",
   miUser: "--mi-user or MI_API_USER",
   miToken: "--mi-token or MI_API_TOKEN",
+  miConcurrency: "--mi-concurrency or MI_CONCURRENCY",
   proxy: "--proxy or HTTPS_PROXY",
   customAttrAppId: "--custom-attr-app-id",
   targetGroup: "--target-group",
@@ -207,7 +210,7 @@ export function resolveRunConfig(input: Settings, deps: ResolveDependencies): Ru
     sync,
     mode: s.dryRun ? "plan" : "apply",
     entra: { tenantId, clientId, credential, graphEndpoint, authorityHost },
-    mi: { baseUrl: miUrlText.replace(/\/+$/, ""), auth },
+    mi: { baseUrl: miUrlText.replace(/\/+$/, ""), auth, maxConcurrency: Number(s.miConcurrency ?? "4") },
     proxy: { ...(proxyUrl ? { url: proxyUrl } : {}), ...(s.noProxy ? { noProxy: s.noProxy } : {}) },
     // --dry-run implies -v (the original's documented behaviour).
     output: { verbose: s.verbose || s.dryRun, summary: s.summary, json: s.json },

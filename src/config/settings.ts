@@ -23,6 +23,10 @@ export const settingsSchema = z
     miApplicationKey: z.string().min(1).optional(),
     miUser: z.string().min(1).optional(),
     miToken: z.string().min(1).optional(),
+    miConcurrency: z
+      .string()
+      .regex(/^([1-9]|[12][0-9]|3[0-2])$/, "must be a whole number from 1 to 32")
+      .optional(),
     proxy: z.string().optional(),
     noProxy: z.string().optional(),
 

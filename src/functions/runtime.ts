@@ -67,7 +67,12 @@ export async function buildLiveDeps(env: Environment): Promise<LiveDeps> {
     config,
     settings,
     entra: new GraphEntraDirectory({ ...config.entra, logger }),
-    mi: new MiRestDirectory({ baseUrl: config.mi.baseUrl, auth: config.mi.auth, logger }),
+    mi: new MiRestDirectory({
+      baseUrl: config.mi.baseUrl,
+      auth: config.mi.auth,
+      maxConcurrency: config.mi.maxConcurrency,
+      logger,
+    }),
     state,
     queue,
     logger,

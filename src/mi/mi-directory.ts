@@ -36,6 +36,11 @@ export interface MiCallOptions {
 export interface MiDirectory {
   /** The MI username the API token acts as; undefined when unknown (a personal token without `--mi-user`). */
   readonly actingUsername: string | undefined;
+  /**
+   * How many requests this MI instance should see at once (reads and writes alike); callers bound their concurrency
+   * by it. MI's own guidance is modest concurrency (contract §4 Q15), so the default is 4.
+   */
+  readonly maxConcurrency: number;
 
   /** Obtains a token now, so that bad credentials fail before anything is read. Throws AuthError. */
   connect(options?: MiCallOptions): Promise<void>;

@@ -36,6 +36,8 @@ export interface MiRestDirectoryOptions {
   logger?: Logger;
   /** Retries of a transiently failing request (429, 5xx, deadlock, no answer) after the first attempt; default 5. */
   maxRetries?: number;
+  /** Requests MI should see at once; default 4 (contract §4 Q15). Callers bound their concurrency by it. */
+  maxConcurrency?: number;
   /** Timeout of each attempt; default 30000. */
   requestTimeoutMs?: number;
   /**
@@ -66,6 +68,7 @@ function path(item: string, id: string): string {
 
 export class MiRestDirectory implements MiDirectory {
   readonly actingUsername: string | undefined;
+  readonly maxConcurrency: number;
   readonly #http: AxiosInstance;
   readonly #tokens: MiTokenManager;
   readonly #logger: Logger;
@@ -79,6 +82,7 @@ export class MiRestDirectory implements MiDirectory {
   constructor(options: MiRestDirectoryOptions) {
     const auth = options.auth;
     this.actingUsername = auth.username;
+    this.maxConcurrency = options.maxConcurrency ?? 4;
     this.#logger = options.logger ?? silentLogger;
     const now = options.now ?? (() => new Date());
     this.#http = createMiHttpClient({

@@ -13,7 +13,7 @@ export interface OperationResult {
 }
 
 export interface ApplyOptions {
-  /** Concurrent MI writes within one kind of operation. Default 4 (the MI contract's advice, Q15). */
+  /** Concurrent MI writes within one kind of operation. Default: what the MI adapter allows (`maxConcurrency`). */
   concurrency?: number;
   logger: Logger;
   /** Called after each operation settles. */
@@ -35,7 +35,7 @@ export interface ApplyOutcome {
  * An operation whose dependency (a group or user created earlier in the plan) failed is skipped, not attempted.
  */
 export async function applyPlan(plan: Plan, mi: MiDirectory, options: ApplyOptions): Promise<ApplyOutcome> {
-  const limit = pLimit(options.concurrency ?? 4);
+  const limit = pLimit(options.concurrency ?? mi.maxConcurrency);
   const createdGroups = new Map<string, string>();
   const createdUsers = new Map<string, string>();
   const results: OperationResult[] = [];

@@ -14,7 +14,7 @@ export interface ReadOptions {
    * live path, where a group named by a notification may have been deleted since). */
   unresolved?: "fail" | "skip";
   abortSignal?: AbortSignal;
-  /** Concurrent MI membership reads. Default 4. */
+  /** Concurrent MI membership reads. Default: what the MI adapter allows (`maxConcurrency`). */
   miConcurrency?: number;
 }
 
@@ -97,7 +97,7 @@ export async function readMi(
 ): Promise<MiSnapshot> {
   const call = { abortSignal: read.abortSignal };
   const [users, groups] = await Promise.all([mi.listUsers(call), mi.listGroups(call)]);
-  const limit = pLimit(read.miConcurrency ?? 4);
+  const limit = pLimit(read.miConcurrency ?? mi.maxConcurrency);
   const wanted = groupsToRead(entra, options, groups);
   const memberships = new Map<string, MiMembership[]>(
     await Promise.all(wanted.map((g) => limit(async () => [g.id, await mi.listGroupMembers(g.id, call)] as const))),

@@ -55,6 +55,12 @@ const cases: {
     message: /--max-removals/,
   },
   {
+    name: "bad --mi-concurrency",
+    args: ["provision", "Sales", "--mi-concurrency", "0"],
+    status: 2,
+    message: /--mi-concurrency or MI_CONCURRENCY: must be a whole number from 1 to 32/,
+  },
+  {
     name: "--username with a credential flag",
     args: ["provision", "Sales", "--username", "ann@contoso.com", "--client-secret", "s3cr3t-value"],
     status: 2,

@@ -21,7 +21,7 @@ import { type BenchResult, formatTable, writeResult } from "./report.js";
 import { type CliScenario, runCliScenario } from "./scenarios/cli-scenarios.js";
 import type { BenchConfig, BenchContext } from "./scenarios/context.js";
 import type { LiveScenario } from "./scenarios/live-scenarios.js";
-import { launchSim } from "./sims/launch.js";
+import { childCliEnvironment, launchSim } from "./sims/launch.js";
 import { generateTenant, TENANT_SIZES, type TenantSize } from "./tenant/generate-tenant.js";
 
 const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst"] as const;
@@ -150,23 +150,13 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
     log(
       `${size}: simulators up in ${(performance.now() - t0).toFixed(0)} ms (Graph pid ${graph.pid}, MI pid ${mi.pid})`,
     );
-    const g = graph.info;
     const ctx: BenchContext = {
       config,
       graph,
       mi,
       tenant,
       env: {
-        NODE_EXTRA_CA_CERTS: g.certPath ?? "",
-        O365_USERSYNC_TENANT: g.tenantId ?? "",
-        O365_USERSYNC_CLIENT_ID: g.clientId ?? "",
-        O365_USERSYNC_CLIENT_SECRET: g.clientSecret ?? "",
-        O365_USERSYNC_GRAPH_ENDPOINT: g.url,
-        O365_USERSYNC_AUTHORITY_HOST: g.url,
-        MI_URL: mi.info.url,
-        MI_APPLICATION_ID: mi.info.applicationId ?? "",
-        MI_APPLICATION_KEY: mi.info.applicationKey ?? "",
-        MI_API_USER: mi.info.adminUsername ?? "admin",
+        ...childCliEnvironment(graph, mi),
         // Use as much of MI as the benchmark's MI allows, as an admin who knows their instance would.
         MI_CONCURRENCY: String(options.miConcurrencyCap),
       },

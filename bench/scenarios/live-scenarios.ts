@@ -10,7 +10,7 @@ import { createSyncWorkerHandler } from "../../src/functions/sync-worker.js";
 import type { LiveDeps } from "../../src/live/live-deps.js";
 import { type BenchResult, figure } from "../report.js";
 import { runSync } from "../run-sync.js";
-import { launchSim, type SimProcess } from "../sims/launch.js";
+import { childCliEnvironment, launchSim, type SimProcess } from "../sims/launch.js";
 import { type BenchTenant, GROUP_PREFIX, generateTenant } from "../tenant/generate-tenant.js";
 import { Prng } from "../tenant/prng.js";
 import { SYNC_ARGS } from "./cli-scenarios.js";
@@ -75,19 +75,7 @@ export async function runLiveScenarios(
       String(config.miConcurrencyCap),
     ]),
   ]);
-  const g = graph.info;
-  const env: Record<string, string> = {
-    NODE_EXTRA_CA_CERTS: g.certPath ?? "",
-    O365_USERSYNC_TENANT: g.tenantId ?? "",
-    O365_USERSYNC_CLIENT_ID: g.clientId ?? "",
-    O365_USERSYNC_CLIENT_SECRET: g.clientSecret ?? "",
-    O365_USERSYNC_GRAPH_ENDPOINT: g.url,
-    O365_USERSYNC_AUTHORITY_HOST: g.url,
-    MI_URL: mi.info.url,
-    MI_APPLICATION_ID: mi.info.applicationId ?? "",
-    MI_APPLICATION_KEY: mi.info.applicationKey ?? "",
-    MI_API_USER: mi.info.adminUsername ?? "admin",
-  };
+  const env = childCliEnvironment(graph, mi);
   const azurite = await startAzurite();
   let deps: LiveDeps | undefined;
   const getDeps = async (): Promise<LiveDeps> => {
@@ -96,7 +84,11 @@ export async function runLiveScenarios(
   };
   const webhookDeps = async () => {
     const d = await getDeps();
-    return { getSubscription: (id: string) => d.state.getSubscription(id), tenantId: g.tenantId ?? "", now: d.now };
+    return {
+      getSubscription: (id: string) => d.state.getSubscription(id),
+      tenantId: env.O365_USERSYNC_TENANT ?? "",
+      now: d.now,
+    };
   };
   const host = await startFunctionsHost(
     {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { cliEnvironment } from "../../sim/sandbox/lab.js";
 import type { SimChildInfo } from "./sim-child.js";
 
 /** A simulator running in its own process, with its control API. */
@@ -63,4 +64,19 @@ export async function launchSim(role: "graph" | "mi", args: string[], timeoutMs 
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** The CLI's environment for simulators running as child processes. */
+export function childCliEnvironment(graph: SimProcess, mi: SimProcess): Record<string, string> {
+  const g = graph.info;
+  return cliEnvironment({
+    certPath: g.certPath ?? "",
+    graph: { url: g.url, tenantId: g.tenantId ?? "", clientId: g.clientId ?? "", clientSecret: g.clientSecret ?? "" },
+    mi: {
+      url: mi.info.url,
+      applicationId: mi.info.applicationId ?? "",
+      applicationKey: mi.info.applicationKey ?? "",
+      adminUsername: mi.info.adminUsername ?? "admin",
+    },
+  });
 }

@@ -39,18 +39,16 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const certificate = await ensureCertificate();
   const graph = await startGraphSim(options.graph);
   const mi = await startMiSim(options.mi);
-  const env: Record<string, string> = {
-    NODE_EXTRA_CA_CERTS: certificate.certPath,
-    O365_USERSYNC_TENANT: graph.tenantId,
-    O365_USERSYNC_CLIENT_ID: graph.clientId,
-    O365_USERSYNC_CLIENT_SECRET: graph.clientSecret,
-    O365_USERSYNC_GRAPH_ENDPOINT: graph.url,
-    O365_USERSYNC_AUTHORITY_HOST: graph.url,
-    MI_URL: mi.url,
-    MI_APPLICATION_ID: options.mi?.applications?.[0]?.applicationId ?? defaultSimApplication.applicationId,
-    MI_APPLICATION_KEY: options.mi?.applications?.[0]?.applicationKey ?? defaultSimApplication.applicationKey,
-    MI_API_USER: options.mi?.adminUsername ?? "admin",
-  };
+  const env = cliEnvironment({
+    certPath: certificate.certPath,
+    graph,
+    mi: {
+      url: mi.url,
+      applicationId: options.mi?.applications?.[0]?.applicationId ?? defaultSimApplication.applicationId,
+      applicationKey: options.mi?.applications?.[0]?.applicationKey ?? defaultSimApplication.applicationKey,
+      adminUsername: options.mi?.adminUsername ?? "admin",
+    },
+  });
   return {
     graph,
     mi,
@@ -59,6 +57,29 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     close: async () => {
       await Promise.all([graph.close(), mi.close()]);
     },
+  };
+}
+
+/** Where the simulators are and how to sign in to them, wherever they run (in-process or their own process). */
+export interface SimulatorEndpoints {
+  certPath: string;
+  graph: { url: string; tenantId: string; clientId: string; clientSecret: string };
+  mi: { url: string; applicationId: string; applicationKey: string; adminUsername: string };
+}
+
+/** The environment variables that point the command (or the Functions app) at the simulators. */
+export function cliEnvironment(sims: SimulatorEndpoints): Record<string, string> {
+  return {
+    NODE_EXTRA_CA_CERTS: sims.certPath,
+    O365_USERSYNC_TENANT: sims.graph.tenantId,
+    O365_USERSYNC_CLIENT_ID: sims.graph.clientId,
+    O365_USERSYNC_CLIENT_SECRET: sims.graph.clientSecret,
+    O365_USERSYNC_GRAPH_ENDPOINT: sims.graph.url,
+    O365_USERSYNC_AUTHORITY_HOST: sims.graph.url,
+    MI_URL: sims.mi.url,
+    MI_APPLICATION_ID: sims.mi.applicationId,
+    MI_APPLICATION_KEY: sims.mi.applicationKey,
+    MI_API_USER: sims.mi.adminUsername,
   };
 }
 

@@ -36,6 +36,8 @@ export interface MiCallOptions {
 export interface MiDirectory {
   /** The MI username the API token acts as; undefined when unknown (a personal token without `--mi-user`). */
   readonly actingUsername: string | undefined;
+  /** The MI id of that user, once `connect()` has found it; undefined before, or when the username is unknown. */
+  readonly actingUserId: string | undefined;
   /**
    * How many requests this MI instance should see at once (reads and writes alike); callers bound their concurrency
    * by it. MI's own guidance is modest concurrency (contract §4 Q15), so the default is 4.
@@ -46,6 +48,8 @@ export interface MiDirectory {
   connect(options?: MiCallOptions): Promise<void>;
 
   listUsers(options?: MiCallOptions): Promise<MiUser[]>;
+  /** One user (`GET /api/user/id/<id>`); undefined when MI no longer has it (404). The live path's fast path uses it. */
+  getUser(userId: string, options?: MiCallOptions): Promise<MiUser | undefined>;
   listGroups(options?: MiCallOptions): Promise<MiGroup[]>;
   /** Members of one group (`GET /api/user_group_member?group=<id>`). */
   listGroupMembers(groupId: string, options?: MiCallOptions): Promise<MiMembership[]>;

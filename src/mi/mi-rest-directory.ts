@@ -78,6 +78,7 @@ export class MiRestDirectory implements MiDirectory {
   readonly #sentPasswords: string[] = [];
   /** Set once connect() has verified the acting user's rights. */
   #connected = false;
+  #actingUserId: string | undefined;
 
   constructor(options: MiRestDirectoryOptions) {
     const auth = options.auth;
@@ -111,6 +112,11 @@ export class MiRestDirectory implements MiDirectory {
     });
   }
 
+  /** The acting user's MI id, known once `connect()` has read that user. */
+  get actingUserId(): string | undefined {
+    return this.#actingUserId;
+  }
+
   /** Requests sent so far (every attempt counted), for run summaries. A copy. */
   get requestCounts(): MiRequestCounts {
     return { ...this.#counts };
@@ -138,6 +144,7 @@ export class MiRestDirectory implements MiDirectory {
       return;
     }
     const me = found.find((u) => sameText(u.username, username));
+    this.#actingUserId = me?.id;
     if (me !== undefined && (me.type !== "administrator" || !me.enabled)) {
       throw new AuthError(
         "mi",
@@ -153,6 +160,17 @@ export class MiRestDirectory implements MiDirectory {
   async listUsers(options?: MiCallOptions): Promise<MiUser[]> {
     const endpoint = "GET /api/user";
     return parseUserList(await this.#call("listing MI users", { method: "GET", url: "/api/user" }, options), endpoint);
+  }
+
+  /** One MI user (`GET /api/user/id/<id>`); undefined for a user MI no longer has (404). */
+  async getUser(userId: string, options?: MiCallOptions): Promise<MiUser | undefined> {
+    try {
+      const body = await this.#call(`reading MI user ${userId}`, { method: "GET", url: path("user", userId) }, options);
+      return parseUserObject(body, "GET /api/user/id/<id>");
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === "mi.not_found") return undefined;
+      throw error;
+    }
   }
 
   /** Every MI group (`GET /api/user_group`). */
@@ -275,7 +293,7 @@ export class MiRestDirectory implements MiDirectory {
 
   /**
    * Adds a membership (`POST /api/user_group_member {user, group}`). MI answers 400 for "already a member"; the row is
-   * then read back (`GET /api/user_group_member?group=<id>`) and returned, or the 400 is thrown if it is not there.
+   * then read back (`GET /api/user_group_member?user=<id>`) and returned, or the 400 is thrown if it is not there.
    */
   async addMember(groupId: string, userId: string, options?: MiCallOptions): Promise<MiMembership> {
     const operation = `adding MI user ${userId} to MI group ${groupId}`;
@@ -288,7 +306,8 @@ export class MiRestDirectory implements MiDirectory {
       return parseCreatedMembership(body, "POST /api/user_group_member", { userId, groupId });
     } catch (error) {
       if (!isRejection(error, 400)) throw error;
-      const existing = (await this.listGroupMembers(groupId, options)).find((row) => row.userId === userId);
+      // The user's rows, not the group's: one user's few rows instead of a group that may hold thousands.
+      const existing = (await this.listUserMemberships(userId, options)).find((row) => row.groupId === groupId);
       if (existing === undefined) throw error;
       this.#logger.debug(`MI user ${userId} was already in MI group ${groupId} (row ${existing.id})`);
       return existing;

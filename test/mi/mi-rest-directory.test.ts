@@ -166,6 +166,23 @@ describe("MiRestDirectory: reads and writes", () => {
     const membership = await h.client().addMember(group.id, user.id);
     assert.deepEqual(membership, { id: row.id, userId: user.id, groupId: group.id });
     assert.equal(h.sim.requests.byRoute["POST /api/user_group_member"], 1);
+    // Verified through the user's rows (a few), not the group's (maybe thousands).
+    assert.equal(h.sim.requests.byRoute["GET /api/user_group_member"], 1);
+  });
+
+  test("getUser: the user by id, undefined once MI no longer has it; connect() learns the acting user's id", async () => {
+    const user = h.sim.state.addUser({ username: "finn", email: "finn@example.com" });
+    const mi = h.client();
+    assert.equal(mi.actingUserId, undefined);
+    await mi.connect();
+    const admin = h.sim.state.users().find((u) => u.username === "admin");
+    assert.equal(mi.actingUserId, admin?.id);
+    const read = await mi.getUser(user.id);
+    assert.equal(read?.username, "finn");
+    assert.equal(read?.email, "finn@example.com");
+    assert.equal(read?.enabled, true);
+    h.sim.state.removeUser(user.id);
+    assert.equal(await mi.getUser(user.id), undefined);
   });
 
   test("addMember refused for another reason (unknown user) → ServiceError mi.rejected naming the ids", async () => {

@@ -21,6 +21,33 @@ export interface UserDeltaChange {
   user?: DirectoryUser;
 }
 
+/** What the live path's fast path asks Graph about membership changes (see `readChangeContext`). */
+export interface ChangeContextInput {
+  /** The groups the changes are in. */
+  groupIds: readonly string[];
+  /** Users to read (the ones added), each once. */
+  userIds: readonly string[];
+  attributes: readonly string[];
+  customAttrAppId?: string;
+  /** Also read, for each group, the groups that contain it and whether it holds groups (transitive membership). */
+  nesting: boolean;
+  abortSignal?: AbortSignal;
+}
+
+/** Where a group stands among groups. `complete` is false when a list had further pages (not read) or it is gone. */
+export interface GroupNesting {
+  ancestors: string[];
+  hasNestedGroups: boolean;
+  complete: boolean;
+}
+
+export interface ChangeContext {
+  /** Each user asked for, as member reads build it; `null` when Graph no longer has the user. */
+  users: Map<string, DirectoryUser | null>;
+  /** With `nesting`: by group id (lowercase). */
+  nesting: Map<string, GroupNesting>;
+}
+
 export interface DeltaRound<T> {
   changes: T[];
   /** The new `@odata.deltaLink`, to store once the changes are applied. */
@@ -55,4 +82,10 @@ export interface EntraChangeFeed {
    * A group that no longer exists yields an empty list.
    */
   listAncestorGroups(groupId: string, options?: { abortSignal?: AbortSignal }): Promise<string[]>;
+
+  /**
+   * The users named by a membership change and (with `nesting`) the group's place among groups, in one `$batch`
+   * request for up to 20 inner requests: what the live path's fast path reads instead of the whole group.
+   */
+  readChangeContext(input: ChangeContextInput): Promise<ChangeContext>;
 }

@@ -1,5 +1,12 @@
 import { type Logger, silentLogger } from "../logging/logger.js";
-import type { DeltaRound, EntraChangeFeed, GroupDeltaChange, UserDeltaChange } from "./entra-change-feed.js";
+import type {
+  ChangeContext,
+  ChangeContextInput,
+  DeltaRound,
+  EntraChangeFeed,
+  GroupDeltaChange,
+  UserDeltaChange,
+} from "./entra-change-feed.js";
 import type {
   EntraDirectory,
   GroupMembersPage,
@@ -15,6 +22,7 @@ import { GraphSubscriptionsClient } from "./graph-subscriptions-client.js";
 import { listAncestorGroups } from "./list-ancestor-groups.js";
 import { listMembersOfGroups } from "./list-members-of-groups.js";
 import type { EntraIdentity } from "./map-graph-failure.js";
+import { readChangeContext } from "./read-change-context.js";
 import type { DeltaRoundDeps } from "./read-delta-round.js";
 import { type ReadGroupDeltaInput, readGroupDelta } from "./read-group-delta.js";
 import { type ReadUserDeltaInput, readUserDelta } from "./read-user-delta.js";
@@ -117,6 +125,11 @@ export class GraphEntraDirectory implements EntraDirectory, EntraChangeFeed, Ent
   /** See `list-ancestor-groups.ts`: all pages, no ConsistencyLevel, `[]` for a group that no longer exists. */
   listAncestorGroups(groupId: string, options: { abortSignal?: AbortSignal } = {}): Promise<string[]> {
     return listAncestorGroups(groupId, options, this.deltaDeps());
+  }
+
+  /** See `read-change-context.ts`: users and nesting for the live fast path, one `$batch` per 20 inner requests. */
+  readChangeContext(input: ChangeContextInput): Promise<ChangeContext> {
+    return readChangeContext(input, this.deltaDeps());
   }
 
   createSubscription(input: CreateSubscriptionInput): Promise<GraphSubscription> {

@@ -54,6 +54,7 @@ const DeltaChainRow = z.object({
   groupIds: json(z.array(z.string())),
   deltaLink: z.string().optional(),
   updatedAt: z.string(),
+  readFrom: z.string().optional(),
   etag,
 });
 
@@ -84,6 +85,11 @@ const IdMappingRow = z.object({
   miId: z.string(),
   miName: z.string(),
   updatedAt: z.string(),
+  sources: z
+    .string()
+    .regex(/^[1-9]\d{0,5}$/, "is not a count")
+    .transform(Number)
+    .optional(),
 });
 
 const RunRow = z.object({
@@ -150,13 +156,14 @@ export function encodeDeltaChain(table: string, chain: DeltaChain): EncodedEntit
       groupIds: JSON.stringify(chain.groupIds),
       deltaLink: chain.deltaLink,
       updatedAt: chain.updatedAt,
+      readFrom: chain.readFrom,
     },
   );
 }
 
 export function decodeDeltaChain(table: string, row: Record<string, unknown>): DeltaChain {
-  const data = decodeRow(DeltaChainRow, table, "delta chain", row);
-  return { ...data, deltaLink: data.deltaLink };
+  const { readFrom, ...data } = decodeRow(DeltaChainRow, table, "delta chain", row);
+  return { ...data, deltaLink: data.deltaLink, ...(readFrom === undefined ? {} : { readFrom }) };
 }
 
 export function encodeSubscription(table: string, record: SubscriptionRecord): EncodedEntity {
@@ -223,11 +230,13 @@ export function encodeIdMapping(table: string, mapping: IdMapping): EncodedEntit
     miId: mapping.miId,
     miName: mapping.miName,
     updatedAt: mapping.updatedAt,
+    sources: mapping.sources === undefined ? undefined : String(mapping.sources),
   });
 }
 
 export function decodeIdMapping(table: string, row: Record<string, unknown>): IdMapping {
-  return decodeRow(IdMappingRow, table, "id mapping", row);
+  const { sources, ...mapping } = decodeRow(IdMappingRow, table, "id mapping", row);
+  return sources === undefined ? mapping : { ...mapping, sources };
 }
 
 /** The run's `errors` are cut to fit (see `fitRunErrors`); `startedAt` must be a date, as it orders the table. */

@@ -15,6 +15,11 @@ export interface DeltaChain {
   deltaLink: string | undefined;
   /** When `deltaLink` was last stored (ISO 8601). A link older than 7 days is expired at Graph. */
   updatedAt: string;
+  /**
+   * When the round that produced `deltaLink` began reading (ISO 8601): every change Graph notified before this moment
+   * is behind that link already, so a notification received earlier needs no round of its own (coalescing).
+   */
+  readFrom?: string;
   /** Opaque ETag from the last read or write; pass it back to save. */
   etag?: string;
 }
@@ -54,6 +59,8 @@ export interface IdMapping {
   /** The MI username or group name when last synced. */
   miName: string;
   updatedAt: string;
+  /** Groups: how many synced Entra groups land in this MI group (same name); absent means one. */
+  sources?: number;
 }
 
 /** What one run (timer reconcile, worker message, subscription upkeep) did. */

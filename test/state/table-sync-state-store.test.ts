@@ -80,9 +80,16 @@ describe("TableSyncStateStore: delta chains", () => {
     assert.deepEqual(read, { ...chain(), etag: created.etag });
 
     const link = `https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=${"x".repeat(4000)}`;
-    const replaced = await store.saveDeltaChain({ ...read!, deltaLink: link, updatedAt: "2026-03-10T12:05:00.000Z" });
+    const replaced = await store.saveDeltaChain({
+      ...read!,
+      deltaLink: link,
+      readFrom: "2026-03-10T12:04:59.000Z",
+      updatedAt: "2026-03-10T12:05:00.000Z",
+    });
     assert.notEqual(replaced.etag, created.etag);
-    assert.equal((await store.getDeltaChain("groups-0"))?.deltaLink, link);
+    const reread = await store.getDeltaChain("groups-0");
+    assert.equal(reread?.deltaLink, link);
+    assert.equal(reread?.readFrom, "2026-03-10T12:04:59.000Z");
   });
 
   test("listDeltaChains(kind) → only that kind's chains", async () => {
@@ -359,6 +366,8 @@ describe("TableSyncStateStore: id map", () => {
     const found = await store.getIdMappings("user", [guid(1), guid(2), guid(1)]);
     assert.equal(found.get(guid(1))?.miName, "user-1-b");
     assert.equal(found.size, 2);
+    await store.saveIdMappings([{ ...mapping("group", 5), sources: 2 }]);
+    assert.equal((await store.getIdMappings("group", [guid(5)])).get(guid(5))?.sources, 2);
     assert.equal((await store.getIdMappings("group", [guid(1)])).size, 0);
   });
 

@@ -25,6 +25,8 @@ export interface ApplyOutcome {
   results: OperationResult[];
   /** MI ids of the users this apply created, by Entra user id. */
   createdUsers: Map<string, string>;
+  /** MI ids of the groups this apply created, by the planned name. */
+  createdGroups: Map<string, string>;
   /** Set when MI became unusable (unreachable, credentials refused) and the rest of the plan was not attempted. */
   abortedBy?: SyncError;
 }
@@ -105,7 +107,7 @@ export async function applyPlan(plan: Plan, mi: MiDirectory, options: ApplyOptio
   // Keep the plan's order in the report, whatever order the concurrent writes finished in.
   const position = new Map(plan.operations.map((o, i) => [o, i]));
   results.sort((a, b) => (position.get(a.operation) ?? 0) - (position.get(b.operation) ?? 0));
-  return abortedBy ? { results, createdUsers, abortedBy } : { results, createdUsers };
+  return abortedBy ? { results, createdUsers, createdGroups, abortedBy } : { results, createdUsers, createdGroups };
 }
 
 class MissingDependency extends Error {}

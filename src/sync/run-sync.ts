@@ -77,6 +77,7 @@ export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: Syn
     dryRun: false,
     results: outcome.results,
     createdUsers: outcome.createdUsers,
+    createdGroups: outcome.createdGroups,
     ...(outcome.abortedBy ? { abortedBy: outcome.abortedBy } : {}),
   });
   const known = mi.knownUserIds;

@@ -49,6 +49,8 @@ export interface SyncResult {
   wroteAnything: boolean;
   /** Entra user ↔ MI user pairs known after the run (matched or created), for the live path's id map. */
   userIds: { entraUserId: string; miUserId: string }[];
+  /** The run's MI groups with their ids, those it created included, by name (the plan's `groups` names). */
+  groupIds: Map<string, string>;
 }
 
 /** Builds the result from a plan and, unless it is a dry run or refused, the apply results. */
@@ -58,6 +60,7 @@ export function buildResult(input: {
   dryRun: boolean;
   results?: OperationResult[];
   createdUsers?: Map<string, string>;
+  createdGroups?: Map<string, string>;
   abortedBy?: SyncError;
 }): SyncResult {
   const { plan, verdict, dryRun } = input;
@@ -122,6 +125,10 @@ export function buildResult(input: {
     warnings,
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     wroteAnything: operations.some((o) => o.status === "applied"),
+    groupIds: new Map([
+      ...plan.groups.flatMap((g) => (g.miGroupId === undefined ? [] : [[g.name, g.miGroupId] as const])),
+      ...(input.createdGroups ?? new Map<string, string>()),
+    ]),
     userIds: [
       ...plan.matches.map((m) => ({ entraUserId: m.entraUserId, miUserId: m.miUserId })),
       ...[...(input.createdUsers ?? new Map<string, string>())].map(([entraUserId, miUserId]) => ({

@@ -61,8 +61,10 @@ export async function processSyncMessage(
   try {
     let run: RunRecord;
     if (message.kind === "group") {
-      const outcome = await syncGroupChange(deps, message.groupId);
+      const outcome = await syncGroupChange(deps, message.groupId, { reason: message.reason, at: message.at });
       detail.reason = message.reason;
+      detail.path = outcome.path;
+      if (outcome.fullReason !== undefined) detail.fullReason = outcome.fullReason.slice(0, 200);
       detail.groups = outcome.groupIds.join(",");
       detail.deltaReset = outcome.reset;
       detail.latencyMs = deps.now().getTime() - Date.parse(message.at);

@@ -1,8 +1,10 @@
 import { DeltaResetError } from "../entra/delta-reset-error.js";
+import type { GroupDeltaChange } from "../entra/entra-change-feed.js";
 import { SyncError } from "../errors/sync-error.js";
 import type { DeltaChain, IdMapping, SyncStateStore } from "../state/sync-state-store.js";
 import { runSync, type UserIdMap } from "../sync/run-sync.js";
 import type { SyncResult } from "../sync/sync-result.js";
+import { applyMembershipDelta } from "./apply-membership-delta.js";
 import { LEASE_TTL_MS, type LiveDeps } from "./live-deps.js";
 import { groupMessage } from "./sync-message.js";
 import { withLeases } from "./with-lease.js";
@@ -24,21 +26,41 @@ export function stateUserIdMap(state: SyncStateStore, now: () => Date): UserIdMa
   };
 }
 
-/** Remembers which MI group each synced Entra group landed in, for mapping user changes back to groups. */
-export async function saveGroupIds(deps: LiveDeps, result: SyncResult): Promise<void> {
+/**
+ * Remembers which MI group each synced Entra group landed in, and how many synced Entra groups land there (`sources`,
+ * which the fast path checks). Only a `full` run sees every source; after a `partial` one a count on record is kept.
+ */
+export async function saveGroupIds(
+  deps: LiveDeps,
+  result: SyncResult,
+  scope: "full" | "partial" = "partial",
+): Promise<void> {
   const at = deps.now().toISOString();
-  const mappings: IdMapping[] = result.plan.groups.flatMap((g) =>
-    g.miGroupId === undefined
+  const mappings: IdMapping[] = result.plan.groups.flatMap((g) => {
+    const miId = result.groupIds.get(g.name);
+    return miId === undefined
       ? []
       : g.entraGroupIds.map((entraId) => ({
           kind: "group" as const,
           entraId,
-          miId: g.miGroupId!,
+          miId,
           miName: g.name,
           updatedAt: at,
-        })),
-  );
-  if (mappings.length > 0) await deps.state.saveIdMappings(mappings);
+          ...(g.entraGroupIds.length > 1 ? { sources: g.entraGroupIds.length } : {}),
+        }));
+  });
+  if (mappings.length === 0) return;
+  if (scope === "partial") {
+    const known = await deps.state.getIdMappings(
+      "group",
+      mappings.map((m) => m.entraId),
+    );
+    for (const m of mappings) {
+      const sources = Math.max(m.sources ?? 1, known.get(m.entraId)?.sources ?? 1);
+      if (sources > 1) m.sources = sources;
+    }
+  }
+  await deps.state.saveIdMappings(mappings);
 }
 
 /** Runs the engine over some synced groups (the live path's scope), with the id map. */
@@ -53,44 +75,78 @@ export async function syncScope(deps: LiveDeps, groupIds: string[], scope: "full
     },
     { entra: deps.entra, mi: deps.mi, logger: deps.logger, idMap: stateUserIdMap(deps.state, deps.now) },
   );
-  await saveGroupIds(deps, result);
+  await saveGroupIds(deps, result, scope);
   return result;
 }
 
 export interface GroupSyncOutcome {
-  /** The groups resynced; empty when the message named a group this sync does not cover. */
+  /** The groups synced; empty when the message named a group this sync does not cover, or was coalesced. */
   groupIds: string[];
   result?: SyncResult;
   /** True when the chain's delta state had expired or been reset, and its groups were resynced in full. */
   reset: boolean;
   /** Synced ancestor groups in other chains, enqueued for their own workers (nested groups). */
   enqueued: string[];
+  /**
+   * How the change was synced: `delta` (the fast path: the round's membership changes applied as they are),
+   * `full` (the groups re-read on both sides), `coalesced` (a round that began after the notification already
+   * carried its change: nothing to read), `none` (the group is not synced).
+   */
+  path: "delta" | "full" | "coalesced" | "none";
+  /** With `full` after a notification: why the fast path could not decide. */
+  fullReason?: string;
+}
+
+/** What started a group sync: a Graph notification (received `at`), or a resync / reconcile request. */
+export interface GroupSyncTrigger {
+  reason: "notification" | "reconcile" | "resync";
+  /** ISO 8601. */
+  at: string;
+}
+
+/** True when the chain's stored link comes from a round that began reading after the notification arrived. */
+function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger): boolean {
+  return (
+    trigger.reason === "notification" &&
+    chain.readFrom !== undefined &&
+    Date.parse(chain.readFrom) >= Date.parse(trigger.at)
+  );
 }
 
 /**
- * The worker's step for a `group` message: under the lease of the group's delta chain, run the chain's delta from
- * its stored link, resync (level-based: a full read of each group) the named group plus every group of the chain the
- * delta reports, and only then store the new delta link. A crash before the link is stored replays the same delta
- * next time, which is harmless because applying is idempotent. Expired or reset delta state resyncs the whole chain.
+ * The worker's step for a `group` message, under the lease of the group's delta chain: run the chain's delta from its
+ * stored link, sync what it reports, and only then store the new link (with when the round began). A crash before the
+ * link is stored replays the same delta next time, which is harmless because applying is idempotent.
+ *
+ * After a notification, the round's membership changes are first offered to the fast path (`applyMembershipDelta`:
+ * the named users only, about four requests per change); when it cannot decide, or after a reset, a resync or a
+ * reconcile message, the groups are resynced level-based (a full read of each group on both sides): the named group
+ * plus every group of the chain the delta reports. A notification that arrived before the stored round began reading
+ * is already carried by it and costs nothing (coalescing: a burst of changes to one chain takes few rounds). Expired
+ * or reset delta state resyncs the whole chain.
  *
  * With nested groups synced (`--process-child-groups`), a change in a group also changes every group that contains
- * it, so the synced ancestors are resynced too: those in this chain here, the others through their own messages.
+ * it, so the full path resyncs the synced ancestors too: those in this chain here, the others through their own
+ * messages.
  */
-export async function syncGroupChange(deps: LiveDeps, groupId: string): Promise<GroupSyncOutcome> {
+export async function syncGroupChange(
+  deps: LiveDeps,
+  groupId: string,
+  trigger: GroupSyncTrigger = { reason: "resync", at: deps.now().toISOString() },
+): Promise<GroupSyncOutcome> {
   const id = groupId.toLowerCase();
   const chains = await deps.state.listDeltaChains("groups");
   const synced = new Set(chains.flatMap((c) => c.groupIds));
-  const ancestors =
-    deps.config.sync.membership === "transitive"
-      ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a) && a !== id)
-      : [];
+  const transitive = deps.config.sync.membership === "transitive";
   const chain = chains.find((c) => c.groupIds.includes(id));
-  const elsewhere = ancestors.filter((a) => !chain?.groupIds.includes(a));
-  for (const ancestor of elsewhere) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
   if (!chain) {
-    deps.logger.info(`worker: group ${id} is not synced; ${elsewhere.length} synced ancestor(s) enqueued`);
-    return { groupIds: [], reset: false, enqueued: elsewhere };
+    const ancestors = transitive ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a)) : [];
+    for (const ancestor of ancestors) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
+    deps.logger.info(`worker: group ${id} is not synced; ${ancestors.length} synced ancestor(s) enqueued`);
+    return { groupIds: [], reset: false, enqueued: ancestors, path: "none" };
   }
+  const coalesced: GroupSyncOutcome = { groupIds: [], reset: false, enqueued: [], path: "coalesced" };
+  if (alreadyRead(chain, trigger)) return coalesced;
   // With --target-group every synced group lands in one MI group: a scope smaller than all of them would remove
   // the members the other groups bring.
   const held = deps.config.sync.targetGroup ? chains : [chain];
@@ -101,10 +157,38 @@ export async function syncGroupChange(deps: LiveDeps, groupId: string): Promise<
     LEASE_TTL_MS,
     async () => {
       const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-      const { affected, deltaLink, reset, removed } = await readChainDelta(deps, fresh, id);
-      for (const ancestor of ancestors) if (chain.groupIds.includes(ancestor)) affected.add(ancestor);
-      const scope = deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : [...affected];
-      const groupIds = scope.filter((g) => !removed.has(g)).sort();
+      if (alreadyRead(fresh, trigger)) return coalesced;
+      const readFrom = deps.now().toISOString();
+      const round = await readChainDelta(deps, fresh, id);
+      const save = (): Promise<DeltaChain> =>
+        deps.state.saveDeltaChain({
+          ...fresh,
+          deltaLink: round.deltaLink,
+          readFrom,
+          updatedAt: deps.now().toISOString(),
+        });
+      let fullReason: string | undefined;
+      if (trigger.reason === "notification" && !round.reset) {
+        const fast = await applyMembershipDelta(deps, fresh, round.changes, synced);
+        if (fast.kind === "applied") {
+          await save();
+          return {
+            groupIds: fast.result.plan.groups.flatMap((g) => g.entraGroupIds),
+            result: fast.result,
+            reset: false,
+            enqueued: [],
+            path: "delta",
+          };
+        }
+        fullReason = fast.reason;
+        deps.logger.info(`worker: full resync of chain ${fresh.chainId}'s changed groups: ${fast.reason}`);
+      }
+      const ancestors = transitive ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a)) : [];
+      const elsewhere = ancestors.filter((a) => !chain.groupIds.includes(a));
+      for (const ancestor of elsewhere) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
+      for (const ancestor of ancestors) if (chain.groupIds.includes(ancestor)) round.affected.add(ancestor);
+      const scope = deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : [...round.affected];
+      const groupIds = scope.filter((g) => !round.removed.has(g)).sort();
       let result: SyncResult | undefined;
       if (groupIds.length > 0) result = await syncScope(deps, groupIds, "partial");
       if (result && (result.counts.failed > 0 || result.abortedBy)) {
@@ -116,10 +200,30 @@ export async function syncGroupChange(deps: LiveDeps, groupId: string): Promise<
           { retryable: true },
         );
       }
-      await deps.state.saveDeltaChain({ ...fresh, deltaLink, updatedAt: deps.now().toISOString() });
-      return { groupIds, ...(result ? { result } : {}), reset, enqueued: elsewhere };
+      await save();
+      return {
+        groupIds,
+        ...(result ? { result } : {}),
+        reset: round.reset,
+        enqueued: elsewhere,
+        path: "full",
+        ...(fullReason === undefined ? {} : { fullReason }),
+      };
     },
   );
+}
+
+/** One chain delta round, as the worker uses it. */
+interface ChainRound {
+  /** Groups of the chain to resync on the full path: the named one and every one the delta reports. */
+  affected: Set<string>;
+  deltaLink: string;
+  /** True when the delta state had expired or been reset: every group of the chain is affected. */
+  reset: boolean;
+  /** Groups of the chain the delta reports deleted. */
+  removed: Set<string>;
+  /** What the delta said, for the fast path (empty after a reset). */
+  changes: GroupDeltaChange[];
 }
 
 /**
@@ -127,11 +231,7 @@ export async function syncGroupChange(deps: LiveDeps, groupId: string): Promise<
  * the chain is affected and the new link is taken with `$deltatoken=latest` BEFORE the groups are read, so no change
  * between the two is lost.
  */
-async function readChainDelta(
-  deps: LiveDeps,
-  chain: DeltaChain,
-  groupId: string,
-): Promise<{ affected: Set<string>; deltaLink: string; reset: boolean; removed: Set<string> }> {
+async function readChainDelta(deps: LiveDeps, chain: DeltaChain, groupId: string): Promise<ChainRound> {
   const affected = new Set<string>([groupId.toLowerCase()]);
   const removed = new Set<string>();
   if (chain.deltaLink) {
@@ -143,7 +243,7 @@ async function readChainDelta(
         if (change.removed) removed.add(id);
         else affected.add(id);
       }
-      return { affected, deltaLink: round.deltaLink, reset: false, removed };
+      return { affected, deltaLink: round.deltaLink, reset: false, removed, changes: round.changes };
     } catch (error) {
       if (!(error instanceof DeltaResetError)) throw error;
       deps.logger.warn(
@@ -153,5 +253,5 @@ async function readChainDelta(
   }
   const latest = await deps.entra.readGroupDelta({ groupIds: chain.groupIds, start: "latest" });
   for (const id of chain.groupIds) affected.add(id);
-  return { affected, deltaLink: latest.deltaLink, reset: chain.deltaLink !== undefined, removed };
+  return { affected, deltaLink: latest.deltaLink, reset: chain.deltaLink !== undefined, removed, changes: [] };
 }

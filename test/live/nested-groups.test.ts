@@ -8,7 +8,7 @@ import { eventually } from "../helpers/eventually.js";
 
 test("nested groups: a member added to a child group appears in every synced ancestor in MI", async () => {
   const live = await startLiveLab({
-    sync: { SYNC_GROUPS: "Engineering;Platform", SYNC_AUTO_CREATE: "all", SYNC_PROCESS_CHILD_GROUPS: "true" },
+    sync: { SYNC_GROUPS: "Engineering;Platform;Sales", SYNC_AUTO_CREATE: "all", SYNC_PROCESS_CHILD_GROUPS: "true" },
   });
   try {
     const tenant = seedTenant(live.lab);
@@ -34,6 +34,28 @@ test("nested groups: a member added to a child group appears in every synced anc
     live.lab.graph.directory.removeMember(tenant.groups.Platform!, tenant.users.dan!);
     await eventually(() => !miMembers(live.lab, "Engineering").includes("dan@contoso.com"), "dan out of Engineering");
     assert.ok(!miMembers(live.lab, "Platform").includes("dan@contoso.com"));
+    await live.runner.idle();
+    const groupRuns = async () =>
+      (await live.deps.state.listRuns({ limit: 20 })).filter((r) => r.detail?.message === "group");
+    const platformRun = (await groupRuns()).find((r) => String(r.detail?.groups).includes(tenant.groups.Platform!));
+    assert.equal(platformRun?.detail?.path, "full", "a group inside a synced group takes the full path");
+    assert.match(String(platformRun?.detail?.fullReason), /holds groups|is in a synced group/);
+
+    // Sales holds no groups and no synced group holds it: the fast path, its nesting read in the same $batch.
+    live.lab.graph.requests.reset();
+    live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.cat!);
+    await eventually(() => miMembers(live.lab, "Sales").includes("cat@contoso.com"), "cat in Sales");
+    await live.runner.idle();
+    assert.equal((await groupRuns())[0]?.detail?.path, "delta");
+    const graph = { ...live.lab.graph.requests.byRoute };
+    delete graph["POST /token"];
+    assert.deepEqual(graph, {
+      "GET /groups/delta": 1,
+      "POST /$batch": 1,
+      "GET /users/{id}": 1,
+      "GET /groups/{id}/transitiveMemberOf/microsoft.graph.group": 1,
+      "GET /groups/{id}/members/microsoft.graph.group": 1,
+    });
   } finally {
     await live.close();
   }

@@ -2,12 +2,14 @@ import pLimit from "p-limit";
 import type { GroupDeltaChange } from "../entra/entra-change-feed.js";
 import type { DeltaChain } from "../state/sync-state-store.js";
 import { applyPlan } from "../sync/apply.js";
-import type { MiMembership, MiUser } from "../sync/model.js";
+import { mapUser } from "../sync/map-user.js";
+import type { MiMembership } from "../sync/model.js";
 import { deltaPlanUnsupported, type MembershipDelta, planMembershipDelta } from "../sync/plan-membership-delta.js";
 import { checkRemovals } from "../sync/removal-guard.js";
 import { requiredAttributes } from "../sync/sync-options.js";
 import { buildResult, type SyncResult } from "../sync/sync-result.js";
 import type { LiveDeps } from "./live-deps.js";
+import { stateUserIdMap } from "./user-id-map.js";
 
 /** The fast path's answer: the result of applying the deltas, or why the groups need the full resync. */
 export type MembershipDeltaOutcome = { kind: "applied"; result: SyncResult } | { kind: "full"; reason: string };
@@ -18,12 +20,13 @@ export type MembershipDeltaOutcome = { kind: "applied"; result: SyncResult } | {
  *
  * - Graph: one `$batch` (per 20 inner requests) with the added users and, for transitive membership, each group's
  *   place among groups (`readChangeContext`);
- * - MI: each added user (`GET /api/user/id/<id>`, to see their profile needs nothing) and each removed user's rows
- *   (`GET /api/user_group_member?user=<id>`, for the row id);
+ * - MI: each added user (`GET /api/user/id/<id>` when the id map knows them, else a lookup by username then email,
+ *   as the planner matches), to see their profile needs nothing, and each removed user's rows
+ *   (`GET /api/user_group_member?user=<id>`, for the row id), at the same time as Graph;
  *
  * then applies the plan like any other. One membership change thus costs the delta read, one `$batch`, one MI read
  * and one MI write. Whenever the delta alone cannot decide (a group created, deleted or renested; a user new to MI,
- * disabled, renamed or with profile changes; a percentage removal guard; an MI group fed by two Entra groups; any
+ * disabled in either, renamed or with profile changes; a percentage removal guard; an MI group fed by two Entra groups; any
  * failed write) the answer is `full` and the caller resyncs the groups the old way, so the fast path can skip work but
  * never do it differently. `planMembershipDelta` holds the rules.
  */
@@ -53,8 +56,11 @@ export async function applyMembershipDelta(
   const addedIds = [...new Set(changed.flatMap((c) => c.usersAdded))];
   const removedIds = [...new Set(changed.flatMap((c) => c.usersRemoved))];
   const transitive = options.membership === "transitive";
-  const [userMappings, context] = await Promise.all([
-    deps.state.getIdMappings("user", [...addedIds, ...removedIds]),
+  const userMappings = await deps.state.getIdMappings("user", [...addedIds, ...removedIds]);
+  const miIdOf = (entraUserId: string): string | undefined => userMappings.get(entraUserId)?.miId;
+  const limit = pLimit(deps.mi.maxConcurrency);
+  // Graph and MI are asked at once: the MI reads need only the id map.
+  const [context, known, miRows] = await Promise.all([
     addedIds.length > 0 || (transitive && groupIds.length > 0)
       ? deps.entra.readChangeContext({
           groupIds,
@@ -64,6 +70,18 @@ export async function applyMembershipDelta(
           nesting: transitive,
         })
       : undefined,
+    Promise.all(
+      addedIds.map((id) => {
+        const miId = miIdOf(id);
+        return miId === undefined ? undefined : limit(() => deps.mi.getUser(miId));
+      }),
+    ),
+    Promise.all(
+      removedIds.map((id) => {
+        const miId = miIdOf(id);
+        return miId === undefined ? [] : limit(() => deps.mi.listUserMemberships(miId));
+      }),
+    ),
   ]);
   if (transitive) {
     for (const id of groupIds) {
@@ -75,26 +93,21 @@ export async function applyMembershipDelta(
         return { kind: "full", reason: `group ${id} is in a synced group` };
     }
   }
-
-  const limit = pLimit(deps.mi.maxConcurrency);
-  const miIdOf = (entraUserId: string): string | undefined => userMappings.get(entraUserId)?.miId;
-  const [miUsers, miRows] = await Promise.all([
-    Promise.all(
-      addedIds.map((id) => {
-        const miId = miIdOf(id);
-        return miId === undefined || context?.users.get(id) === null
-          ? Promise.resolve(undefined)
-          : limit(() => deps.mi.getUser(miId));
-      }),
-    ),
-    Promise.all(
-      removedIds.map((id) => {
-        const miId = miIdOf(id);
-        return miId === undefined ? Promise.resolve([]) : limit(() => deps.mi.listUserMemberships(miId));
-      }),
-    ),
-  ]);
-  const miUserOf = new Map<string, MiUser | undefined>(addedIds.map((id, i) => [id, miUsers[i]]));
+  // Users the id map does not know are looked up in MI as the planner matches them: by username, then email.
+  const miOf = new Map<string, MembershipDelta["added"][number]["mi"]>();
+  await Promise.all(
+    addedIds.map(async (id, i) => {
+      if (miIdOf(id) !== undefined) {
+        miOf.set(id, { how: "id-map", user: known[i] });
+        return;
+      }
+      const entra = context?.users.get(id);
+      if (!entra) return;
+      const desired = mapUser(entra, options);
+      if (!desired.username || !desired.enabled) return;
+      miOf.set(id, { how: "lookup", user: await limit(() => deps.mi.findUser(desired.username, desired.email)) });
+    }),
+  );
   const rowsOf = new Map<string, MiMembership[]>(removedIds.map((id, i) => [id, miRows[i] ?? []]));
 
   const deltas: MembershipDelta[] = changed.map((change) => {
@@ -104,7 +117,7 @@ export async function applyMembershipDelta(
       added: change.usersAdded.map((id) => ({
         entraUserId: id,
         entra: context?.users.get(id) ?? null,
-        mi: miUserOf.get(id),
+        mi: miOf.get(id),
       })),
       removed: change.usersRemoved.map((id) => ({ entraUserId: id, miUserId: miIdOf(id), rows: rowsOf.get(id) ?? [] })),
     };
@@ -119,7 +132,16 @@ export async function applyMembershipDelta(
   if (!verdict.allowed) return { kind: "full", reason: "the removal guard needs the groups' sizes" };
   if (deps.config.mode === "plan") return { kind: "applied", result: buildResult({ plan, verdict, dryRun: true }) };
   const outcome = await applyPlan(plan, deps.mi, { logger: deps.logger });
-  const result = buildResult({ plan, verdict, dryRun: false, results: outcome.results });
+  const result = buildResult({
+    plan,
+    verdict,
+    dryRun: false,
+    results: outcome.results,
+    createdUsers: outcome.createdUsers,
+  });
+  // Users matched by lookup or created are remembered, so their next change needs no lookup.
+  const fresh = result.userIds.filter((pair) => miIdOf(pair.entraUserId) !== pair.miUserId);
+  if (fresh.length > 0) await stateUserIdMap(deps.state, deps.now).save(fresh);
   if (result.counts.failed > 0 || outcome.abortedBy) {
     return { kind: "full", reason: `${result.counts.failed} write(s) failed: ${result.errors.slice(0, 2).join("; ")}` };
   }

@@ -1,30 +1,14 @@
 import { DeltaResetError } from "../entra/delta-reset-error.js";
 import type { GroupDeltaChange } from "../entra/entra-change-feed.js";
 import { SyncError } from "../errors/sync-error.js";
-import type { DeltaChain, IdMapping, SyncStateStore } from "../state/sync-state-store.js";
-import { runSync, type UserIdMap } from "../sync/run-sync.js";
+import type { DeltaChain, IdMapping } from "../state/sync-state-store.js";
+import { runSync } from "../sync/run-sync.js";
 import type { SyncResult } from "../sync/sync-result.js";
 import { applyMembershipDelta } from "./apply-membership-delta.js";
 import { LEASE_TTL_MS, type LiveDeps } from "./live-deps.js";
 import { groupMessage } from "./sync-message.js";
+import { stateUserIdMap } from "./user-id-map.js";
 import { withLeases } from "./with-lease.js";
-
-/** The id map in Table Storage, as the engine's optional port. */
-export function stateUserIdMap(state: SyncStateStore, now: () => Date): UserIdMap {
-  return {
-    lookup: async (ids) => new Map([...(await state.getIdMappings("user", ids))].map(([k, v]) => [k, v.miId])),
-    save: (pairs) =>
-      state.saveIdMappings(
-        pairs.map((p) => ({
-          kind: "user",
-          entraId: p.entraUserId,
-          miId: p.miUserId,
-          miName: "",
-          updatedAt: now().toISOString(),
-        })),
-      ),
-  };
-}
 
 /**
  * Remembers which MI group each synced Entra group landed in, and how many synced Entra groups land there (`sources`,

@@ -48,6 +48,11 @@ export interface MiDirectory {
   connect(options?: MiCallOptions): Promise<void>;
 
   listUsers(options?: MiCallOptions): Promise<MiUser[]>;
+  /**
+   * The user with that username, else the one with that email (case-insensitive; `GET /api/user?username=` then
+   * `?email=`, or the whole list where MI offers no lookup); undefined when MI has neither.
+   */
+  findUser(username: string, email: string, options?: MiCallOptions): Promise<MiUser | undefined>;
   /** One user (`GET /api/user/id/<id>`); undefined when MI no longer has it (404). The live path's fast path uses it. */
   getUser(userId: string, options?: MiCallOptions): Promise<MiUser | undefined>;
   listGroups(options?: MiCallOptions): Promise<MiGroup[]>;

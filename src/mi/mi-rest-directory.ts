@@ -253,7 +253,7 @@ export class MiRestDirectory implements MiDirectory {
       return parseUserObject(body, "POST /api/user");
     } catch (error) {
       if (!isRejection(error, 400)) throw error;
-      const existing = await this.#findUser(user.username, user.email, options);
+      const existing = await this.findUser(user.username, user.email, options);
       if (existing === undefined) throw error;
       this.#logger.debug(`MI user ${user.username} already exists as '${existing.username}' (id ${existing.id})`);
       return existing;
@@ -329,7 +329,7 @@ export class MiRestDirectory implements MiDirectory {
   }
 
   /** The user with that username, else that email (case-insensitive): two lookups, then the full list if needed. */
-  async #findUser(username: string, email: string, options?: MiCallOptions): Promise<MiUser | undefined> {
+  async findUser(username: string, email: string, options?: MiCallOptions): Promise<MiUser | undefined> {
     try {
       const byName = (await this.#lookupUsers("username", username, options)).find((u) =>
         sameText(u.username, username),

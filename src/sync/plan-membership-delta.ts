@@ -12,8 +12,16 @@ import { isSelected } from "./target-groups.js";
 export interface MembershipDelta {
   /** The MI group the Entra group is synced to (it exists: the fast path never creates groups). */
   group: { entraGroupId: string; miGroupId: string; name: string };
-  /** Users the delta added: Graph's answer (`null`: the user is gone) and the MI user the id map names, if any. */
-  added: { entraUserId: string; entra: DirectoryUser | null; mi: MiUser | undefined }[];
+  /**
+   * Users the delta added: Graph's answer (`null`: the user is gone) and how MI was asked about them: the user the
+   * id map names (`id-map`), or what a lookup by the mapped username, then email, found (`lookup`, `user` undefined:
+   * MI has no such user). `mi` undefined: MI was not asked.
+   */
+  added: {
+    entraUserId: string;
+    entra: DirectoryUser | null;
+    mi: { how: "id-map" | "lookup"; user: MiUser | undefined } | undefined;
+  }[];
   /** Users the delta removed: the MI user the id map names, if any, and that MI user's membership rows (all groups). */
   removed: { entraUserId: string; miUserId: string | undefined; rows: MiMembership[] }[];
 }
@@ -48,9 +56,11 @@ const lower = (s: string): string => s.toLowerCase();
  * only while that is certain; anything `planSync` would do beyond adding or removing these memberships returns
  * `{kind: "full"}` instead. Pure.
  *
- * - An added user becomes `addMember` when Graph still has them, they map to an enabled, selected MI username, the id
- *   map names their MI user, and that MI user is enabled with nothing in its profile to update. A user Graph no
- *   longer has is skipped (a resync would not see them). The acting MI user is never touched.
+ * - An added user becomes `addMember` when Graph still has them, they map to an enabled, selected MI username, their
+ *   MI user (by id map, else by username, else by email, as `planSync` matches) has that username, is enabled and has
+ *   nothing in its profile to update. When MI has no such user, it is created first (`createUser`, into the Default
+ *   Group unless `--skip-default-group`), unless `--auto-create groups` says not to. A user Graph no longer has is
+ *   skipped (a resync would not see them). The acting MI user is never touched.
  * - A removed user's rows in the group become `removeMember` (none: already gone). Without an id-map entry the MI
  *   user is unknown and the full resync decides.
  *
@@ -67,6 +77,7 @@ export function planMembershipDelta(
   const isActing = (id: string, username?: string): boolean =>
     id === acting.userId ||
     (username !== undefined && acting.username !== undefined && lower(username) === lower(acting.username));
+  const creates: PlanOperation[] = [];
   const adds: PlanOperation[] = [];
   const removes: PlanOperation[] = [];
   const warnings: string[] = [];
@@ -80,29 +91,57 @@ export function planMembershipDelta(
       if (!desired.enabled) return { kind: "full", reason: `Entra user ${entraUserId} is disabled` };
       if (!desired.username) return { kind: "full", reason: `Entra user ${entraUserId} has no username` };
       if (mi === undefined) return { kind: "full", reason: `Entra user ${entraUserId} has no MI user on record` };
-      if (lower(mi.username) !== lower(desired.username)) {
-        return { kind: "full", reason: `MI user ${mi.id} is '${mi.username}', Entra says '${desired.username}'` };
-      }
-      if (isActing(mi.id, mi.username)) {
-        warnings.push(`${mi.username}: the MI user the API token acts as is never modified`);
+      if (mi.user === undefined) {
+        if (mi.how === "id-map") return { kind: "full", reason: `MI user of Entra user ${entraUserId} is gone` };
+        if (options.autoCreate === "groups") return { kind: "full", reason: "--auto-create groups" };
+        creates.push({
+          op: "createUser",
+          entraUserId,
+          user: {
+            username: desired.username,
+            firstName: desired.firstName,
+            lastName: desired.lastName,
+            email: desired.email,
+            type: options.userType,
+            addToDefaultGroup: options.defaultGroup === "add",
+          },
+          reason: "member of a synced group, missing in MI",
+        });
+        warnings.push(...desired.warnings);
+        adds.push({
+          op: "addMember",
+          group: { miGroupId: group.miGroupId },
+          user: { entraUserId },
+          groupName: group.name,
+          username: desired.username,
+          reason: "member of the Entra group",
+        });
         continue;
       }
-      if (!mi.enabled) return { kind: "full", reason: `MI user '${mi.username}' is disabled` };
+      const user = mi.user;
+      if (lower(user.username) !== lower(desired.username)) {
+        return { kind: "full", reason: `MI user ${user.id} is '${user.username}', Entra says '${desired.username}'` };
+      }
+      if (isActing(user.id, user.username)) {
+        warnings.push(`${user.username}: the MI user the API token acts as is never modified`);
+        continue;
+      }
+      if (!user.enabled) return { kind: "full", reason: `MI user '${user.username}' is disabled` };
       const profile: PlanOperation[] = [];
       const problems: PlanProblem[] = [];
-      planProfileUpdate(mi, desired, options, new Map([[lower(mi.email), mi]]), profile, problems);
-      const extrasDiffer = desired.extras !== undefined && !extrasMatch(mi.extras, desired.extras);
+      planProfileUpdate(user, desired, options, new Map([[lower(user.email), user]]), profile, problems);
+      const extrasDiffer = desired.extras !== undefined && !extrasMatch(user.extras, desired.extras);
       if (profile.length > 0 || problems.length > 0 || extrasDiffer) {
-        return { kind: "full", reason: `MI user '${mi.username}' has profile changes` };
+        return { kind: "full", reason: `MI user '${user.username}' has profile changes` };
       }
       warnings.push(...desired.warnings);
-      matches.push({ entraUserId, miUserId: mi.id, username: mi.username });
+      matches.push({ entraUserId, miUserId: user.id, username: user.username });
       adds.push({
         op: "addMember",
         group: { miGroupId: group.miGroupId },
-        user: { miUserId: mi.id },
+        user: { miUserId: user.id },
         groupName: group.name,
-        username: mi.username,
+        username: user.username,
         reason: "member of the Entra group",
       });
     }
@@ -127,7 +166,7 @@ export function planMembershipDelta(
     kind: "plan",
     plan: {
       command: "provision",
-      operations: [...adds, ...removes],
+      operations: [...creates, ...adds, ...removes],
       problems: [],
       warnings: [...new Set(warnings)],
       // Unknown without reading the groups: a percentage guard then allows nothing and the caller resyncs in full.

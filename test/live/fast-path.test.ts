@@ -68,22 +68,46 @@ test("a member removed: the group delta, one MI read (the user's rows), one MI d
   assert.deepEqual(miMembers(live.lab, "Sales"), ["ann@contoso.com", "jane_partner.com#EXT#@contoso.onmicrosoft.com"]);
 });
 
-test("a user MI does not know yet takes the full resync, which creates them", async () => {
+test("a user MI does not have yet: looked up by username and email, created, added, remembered", async () => {
   // dan is in Entra (in Platform, which this sync does not cover) but not in MI.
   await live.runner.idle();
+  resetCounts();
   live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.dan!);
   await eventually(() => miMembers(live.lab, "Sales").includes("dan@contoso.com"), "dan in Sales");
   await live.runner.idle();
   const run = await lastWorkerRun();
-  assert.equal(run?.detail?.path, "full");
-  assert.match(String(run?.detail?.fullReason), /has no MI user on record/);
+  assert.equal(run?.detail?.path, "delta");
   assert.equal(run?.counts.usersCreated, 1);
+  assert.deepEqual(requests().mi, {
+    "GET /api/user": 2,
+    "POST /api/user": 1,
+    "POST /api/user_group_member": 1,
+  });
+  assert.ok(
+    miMembers(live.lab, "Default Group").includes("dan@contoso.com"),
+    "created into the Default Group, as a resync would",
+  );
 
-  // Now on record: the next change for dan takes the fast path.
+  // Now on record: the next change for dan reads him by id.
+  resetCounts();
   live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.dan!);
   await eventually(() => miMembers(live.lab, "Engineering").includes("dan@contoso.com"), "dan in Engineering");
   await live.runner.idle();
   assert.equal((await lastWorkerRun())?.detail?.path, "delta");
+  assert.deepEqual(requests().mi, { "GET /api/user/id/:id": 1, "POST /api/user_group_member": 1 });
+});
+
+test("a user disabled in MI takes the full resync, which enables them as a resync would", async () => {
+  await live.runner.idle();
+  const cat = live.lab.mi.state.users().find((u) => u.username === "cat@contoso.com")!;
+  live.lab.mi.state.updateUser(cat.id, { enabled: false });
+  live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.cat!);
+  await eventually(() => miMembers(live.lab, "Sales").includes("cat@contoso.com"), "cat in Sales");
+  await live.runner.idle();
+  const run = await lastWorkerRun();
+  assert.equal(run?.detail?.path, "full");
+  assert.match(String(run?.detail?.fullReason), /is disabled/);
+  assert.equal(run?.counts.usersEnabled, 1);
 });
 
 test("a notification that arrived before the stored round began costs no request (coalescing)", async () => {

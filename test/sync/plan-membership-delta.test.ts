@@ -28,6 +28,8 @@ function key(op: PlanOperation): string {
     return `add ${user} -> ${group}`;
   }
   if (op.op === "removeMember") return `remove ${op.miUserId} <- ${op.miGroupId} (row ${op.membershipId})`;
+  if (op.op === "createUser")
+    return `create ${op.user.username} ${op.user.email} ${op.user.type} ${op.user.addToDefaultGroup}`;
   return `${op.op}`;
 }
 
@@ -82,7 +84,10 @@ test("planMembershipDelta plans exactly what a full resync plans for the changed
     const after = entra({ Sales: members });
     const snapshot = mi.snapshot();
     snapshot.knownUserIds = new Map(users.flatMap((u) => (u.mi ? [[u.entra.id, u.mi.id] as const] : [])));
-    const opts = options({ autoCreate: "all" });
+    const opts = options({
+      autoCreate: pick(["all", "all", "off", "groups"] as const),
+      defaultGroup: pick(["add", "skip"] as const),
+    });
     const full = planSync(after, snapshot, opts, "partial");
     const expected = full.operations
       .filter((op) =>
@@ -106,7 +111,12 @@ test("planMembershipDelta plans exactly what a full resync plans for the changed
             {
               entraUserId: changed.entra.id,
               entra: changed.variant === "gone" ? null : changed.entra,
-              mi: changed.mi,
+              // As the worker asks MI: through the id map, or by a lookup that may find nobody, or not at all.
+              mi: changed.mi
+                ? { how: random() < 0.5 ? ("id-map" as const) : ("lookup" as const), user: changed.mi }
+                : random() < 0.7
+                  ? { how: "lookup" as const, user: undefined }
+                  : undefined,
             },
           ]
         : [],

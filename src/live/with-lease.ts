@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { SyncError } from "../errors/sync-error.js";
 import type { SyncStateStore } from "../state/sync-state-store.js";
 
@@ -14,6 +15,10 @@ export class ScopeBusyError extends SyncError {
 /**
  * Runs `work` while holding every lease in `scopes` (taken in sorted order, so two holders never deadlock), and
  * releases them afterwards whatever happens. Throws ScopeBusyError, holding nothing, if any scope is taken.
+ *
+ * Each call holds its leases as its own holder (`<owner>/<random>`): one instance runs several messages at once (the
+ * host's batchSize), and the store lets an owner take its own lease again, so an instance-wide owner would let two
+ * messages of one instance into the same scope.
  */
 export async function withLeases<T>(
   state: SyncStateStore,
@@ -23,9 +28,10 @@ export async function withLeases<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   const held = [];
+  const holder = `${owner}/${randomUUID()}`;
   try {
     for (const scope of [...new Set(scopes)].sort()) {
-      const lease = await state.acquireLease(scope, owner, ttlMs);
+      const lease = await state.acquireLease(scope, holder, ttlMs);
       if (!lease) throw new ScopeBusyError([scope]);
       held.push(lease);
     }

@@ -43,10 +43,41 @@ export function startQueueRunner(
       while (inFlight > 0) await sleep(pollMs);
     },
   };
+  const batchSize = options.concurrency ?? BATCH_SIZE;
+  const threshold = Math.floor(batchSize / 2);
+  const runOne = async (message: Awaited<ReturnType<SyncQueue["receive"]>>[number]): Promise<void> => {
+    const context = new InvocationContext({
+      invocationId: message.messageId,
+      functionName: "sync-worker",
+      triggerMetadata: { dequeueCount: message.dequeueCount, id: message.messageId },
+      logHandler: () => {},
+    });
+    try {
+      await handler(message.body, context);
+      await queue.complete(message);
+      runner.processed++;
+    } catch (error) {
+      runner.failed++;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof PoisonMessageError || message.dequeueCount >= MAX_DEQUEUE_COUNT) {
+        await queue.moveToPoison(message, reason);
+        runner.poisoned++;
+        log(`worker: message ${message.messageId} moved to the poison queue: ${reason}`);
+      }
+    } finally {
+      inFlight--;
+    }
+  };
+  // As the host does (host.json: batchSize 16, newBatchThreshold 8): fetch a batch, run its messages concurrently,
+  // and fetch the next one as soon as no more than half a batch is still running.
   const loop = async (): Promise<void> => {
     while (running) {
+      if (inFlight > threshold) {
+        await sleep(2);
+        continue;
+      }
       const messages = await queue
-        .receive({ max: options.concurrency ?? 4, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 2_000 })
+        .receive({ max: batchSize - inFlight, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 2_000 })
         .catch(() => []);
       polls++;
       if (messages.length === 0) {
@@ -55,35 +86,14 @@ export function startQueueRunner(
       }
       lastBusyPoll = polls;
       inFlight += messages.length;
-      await Promise.all(
-        messages.map(async (message) => {
-          const context = new InvocationContext({
-            invocationId: message.messageId,
-            functionName: "sync-worker",
-            triggerMetadata: { dequeueCount: message.dequeueCount, id: message.messageId },
-            logHandler: () => {},
-          });
-          try {
-            await handler(message.body, context);
-            await queue.complete(message);
-            runner.processed++;
-          } catch (error) {
-            runner.failed++;
-            const reason = error instanceof Error ? error.message : String(error);
-            if (error instanceof PoisonMessageError || message.dequeueCount >= MAX_DEQUEUE_COUNT) {
-              await queue.moveToPoison(message, reason);
-              runner.poisoned++;
-              log(`worker: message ${message.messageId} moved to the poison queue: ${reason}`);
-            }
-          } finally {
-            inFlight--;
-          }
-        }),
-      );
+      for (const message of messages) void runOne(message);
     }
   };
   void loop();
   return runner;
 }
+
+/** host.json's `queues.batchSize`. */
+const BATCH_SIZE = 16;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -28,15 +28,13 @@ export function renderSummary(result: SyncResult, detail: "counts" | "full"): st
   for (const [key, label] of LABELS) lines.push(`  ${label.padEnd(width)}  ${result.counts[key]}`);
 
   if (detail === "full" || result.dryRun) {
-    const shown = result.operations.filter((o) => result.dryRun || o.status !== "skipped" || o.error);
-    if (shown.length > 0) {
-      lines.push(result.dryRun ? "Plan:" : "Operations:");
-      for (const o of shown) {
-        lines.push(`  [${o.status}] ${o.description} (${o.reason})${o.error ? `: ${o.error}` : ""}`);
-      }
-    } else {
-      lines.push("Nothing to change.");
+    let shown = 0;
+    for (const o of result.reportedOperations()) {
+      if (!result.dryRun && o.status === "skipped" && !o.error) continue;
+      if (shown++ === 0) lines.push(result.dryRun ? "Plan:" : "Operations:");
+      lines.push(`  [${o.status}] ${o.description} (${o.reason})${o.error ? `: ${o.error}` : ""}`);
     }
+    if (shown === 0) lines.push("Nothing to change.");
   }
   if (detail === "full" && result.plan.groups.length > 0) {
     lines.push("Groups:");
@@ -64,7 +62,7 @@ export function renderJson(result: SyncResult): string {
     command: result.plan.command,
     outcome: result.outcome,
     counts: result.counts,
-    operations: result.operations.map((o) => ({
+    operations: Array.from(result.reportedOperations(), (o) => ({
       ...o.detail,
       op: o.op,
       status: o.status,

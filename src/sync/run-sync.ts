@@ -3,6 +3,7 @@ import type { Logger } from "../logging/logger.js";
 import type { MiDirectory } from "../mi/mi-directory.js";
 import { applyPlan } from "./apply.js";
 import { type PlanScope, planSync } from "./plan.js";
+import type { Plan } from "./plan-model.js";
 import { readEntra, readMi } from "./read-state.js";
 import { checkRemovals } from "./removal-guard.js";
 import type { SyncOptions } from "./sync-options.js";
@@ -47,16 +48,8 @@ export interface SyncHooks {
  */
 export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: SyncHooks = {}): Promise<SyncResult> {
   const { options } = request;
-  const read = {
-    logger: ports.logger,
-    unresolved: request.unresolved ?? "fail",
-    ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}),
-  };
   await ports.mi.connect({ abortSignal: hooks.abortSignal });
-  const entra = await readEntra(ports.entra, request.selector, options, read);
-  const mi = await readMi(ports.mi, entra, options, read);
-  if (ports.idMap) mi.knownUserIds = await ports.idMap.lookup([...entra.users.keys()]);
-  const plan = planSync(entra, mi, options, request.scope ?? "full");
+  const { plan, knownUserIds } = await readAndPlan(request, ports, hooks);
   const verdict = checkRemovals(plan, options.maxRemovals);
   ports.logger.info(
     `plan: ${plan.operations.length} operation(s), ${plan.removals} removal(s)/disable(s) ` +
@@ -75,13 +68,35 @@ export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: Syn
     plan,
     verdict,
     dryRun: false,
-    results: outcome.results,
+    outcomes: outcome.outcomes,
     createdUsers: outcome.createdUsers,
     createdGroups: outcome.createdGroups,
     ...(outcome.abortedBy ? { abortedBy: outcome.abortedBy } : {}),
   });
-  const known = mi.knownUserIds;
-  const fresh = result.userIds.filter((pair) => known?.get(pair.entraUserId) !== pair.miUserId);
-  if (ports.idMap && fresh.length > 0) await ports.idMap.save(fresh);
+  if (ports.idMap) {
+    const fresh = result.userIds.filter((pair) => knownUserIds?.get(pair.entraUserId) !== pair.miUserId);
+    if (fresh.length > 0) await ports.idMap.save(fresh);
+  }
   return result;
+}
+
+/**
+ * Reads both sides and plans. Its own function so that the snapshots (every Entra user, every MI user and membership
+ * row read) can be collected once the plan exists, instead of staying reachable while the plan is applied.
+ */
+async function readAndPlan(
+  request: SyncRequest,
+  ports: SyncPorts,
+  hooks: SyncHooks,
+): Promise<{ plan: Plan; knownUserIds: Map<string, string> | undefined }> {
+  const { options } = request;
+  const read = {
+    logger: ports.logger,
+    unresolved: request.unresolved ?? "fail",
+    ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}),
+  };
+  const entra = await readEntra(ports.entra, request.selector, options, read);
+  const mi = await readMi(ports.mi, entra, options, read);
+  if (ports.idMap) mi.knownUserIds = await ports.idMap.lookup([...entra.users.keys()]);
+  return { plan: planSync(entra, mi, options, request.scope ?? "full"), knownUserIds: mi.knownUserIds };
 }

@@ -1,5 +1,5 @@
 import type { SyncError } from "../errors/sync-error.js";
-import { describeOperation, type OperationResult } from "./apply.js";
+import { describeOperation, OperationOutcomes, type OperationResult } from "./apply.js";
 import type { Plan, PlanOperation } from "./plan-model.js";
 import type { RemovalVerdict } from "./removal-guard.js";
 
@@ -39,7 +39,13 @@ export interface SyncResult {
   dryRun: boolean;
   plan: Plan;
   verdict: RemovalVerdict;
-  operations: ReportedOperation[];
+  /**
+   * Every operation as reported, in plan order. Built on first access (one object and one description per operation),
+   * then kept: code that only walks them (the renderers) should use `reportedOperations()`, which keeps none.
+   */
+  readonly operations: ReportedOperation[];
+  /** The operations as reported, in plan order, each built when it is reached and not kept. */
+  reportedOperations(): Iterable<ReportedOperation>;
   counts: SyncCounts;
   errors: string[];
   warnings: string[];
@@ -47,8 +53,11 @@ export interface SyncResult {
   abortedBy?: SyncError;
   /** True when at least one MI write succeeded. */
   wroteAnything: boolean;
-  /** Entra user ↔ MI user pairs known after the run (matched or created), for the live path's id map. */
-  userIds: { entraUserId: string; miUserId: string }[];
+  /**
+   * Entra user ↔ MI user pairs known after the run (matched or created), for the live path's id map. Built on first
+   * access.
+   */
+  readonly userIds: { entraUserId: string; miUserId: string }[];
   /** The run's MI groups with their ids, those it created included, by name (the plan's `groups` names). */
   groupIds: Map<string, string>;
 }
@@ -58,6 +67,9 @@ export function buildResult(input: {
   plan: Plan;
   verdict: RemovalVerdict;
   dryRun: boolean;
+  /** What apply did, by operation index (`ApplyOutcome.outcomes`). */
+  outcomes?: OperationOutcomes;
+  /** The same as a list (the form small callers build); ignored when `outcomes` is given. */
   results?: OperationResult[];
   createdUsers?: Map<string, string>;
   createdGroups?: Map<string, string>;
@@ -65,37 +77,45 @@ export function buildResult(input: {
 }): SyncResult {
   const { plan, verdict, dryRun } = input;
   const outcome: SyncOutcome = verdict.allowed ? "done" : "refused";
-  const operations: ReportedOperation[] = input.results
-    ? input.results.map((r) => ({
-        op: r.operation.op,
-        status: r.status,
-        reason: r.operation.reason,
-        description: describeOperation(r.operation),
-        ...(r.error ? { error: r.error } : {}),
-        detail: r.operation,
-      }))
-    : plan.operations.map((o) => ({
-        op: o.op,
-        status: outcome === "refused" ? "skipped" : "planned",
-        reason: o.reason,
-        description: describeOperation(o),
-        detail: o,
-      }));
+  const applied = input.outcomes ?? (input.results ? OperationOutcomes.fromResults(plan, input.results) : undefined);
+  const unapplied: ReportedOperation["status"] = outcome === "refused" ? "skipped" : "planned";
+  /** The reported status of operation `index`; undefined for one apply never settled (it is not reported). */
+  const statusOf = (index: number): ReportedOperation["status"] | undefined =>
+    applied ? applied.status(index) : unapplied;
+  const report = (operation: PlanOperation, index: number): ReportedOperation | undefined => {
+    const status = statusOf(index);
+    if (status === undefined) return undefined;
+    const error = applied?.error(index);
+    return {
+      op: operation.op,
+      status,
+      reason: operation.reason,
+      description: describeOperation(operation),
+      ...(error ? { error } : {}),
+      detail: operation,
+    };
+  };
+  function* reportedOperations(): Generator<ReportedOperation> {
+    for (const [index, operation] of plan.operations.entries()) {
+      const reported = report(operation, index);
+      if (reported) yield reported;
+    }
+  }
 
-  const counted = operations.filter((o) => o.status === "applied" || o.status === "planned");
-  const count = (op: PlanOperation["op"]): number => counted.filter((o) => o.op === op).length;
-  const updatedUsers = new Set(
-    counted.flatMap((o) => {
-      const d = o.detail;
-      if (d.op === "updateUser") return [d.miUserId];
-      if (d.op === "setUserExtras" && "miUserId" in d.user) return [d.user.miUserId];
-      return [];
-    }),
-  );
-  const errors = [
-    ...plan.problems.map((p) => `${p.subject}: ${p.message}`),
-    ...operations.filter((o) => o.status === "failed").map((o) => `${o.description}: ${o.error}`),
-  ];
+  // One pass over the plan for every figure: nothing per operation is kept.
+  const counted = new Map<PlanOperation["op"], number>();
+  const updatedUsers = new Set<string>();
+  const failures: string[] = [];
+  for (const [index, operation] of plan.operations.entries()) {
+    const status = statusOf(index);
+    if (status === "failed") failures.push(`${describeOperation(operation)}: ${applied?.error(index)}`);
+    if (status !== "applied" && status !== "planned") continue;
+    counted.set(operation.op, (counted.get(operation.op) ?? 0) + 1);
+    if (operation.op === "updateUser") updatedUsers.add(operation.miUserId);
+    if (operation.op === "setUserExtras" && "miUserId" in operation.user) updatedUsers.add(operation.user.miUserId);
+  }
+  const count = (op: PlanOperation["op"]): number => counted.get(op) ?? 0;
+  const errors = [...plan.problems.map((p) => `${p.subject}: ${p.message}`), ...failures];
   if (input.abortedBy) errors.push(`stopped applying: ${input.abortedBy.message}`);
   const warnings = [...plan.warnings];
   if (outcome === "refused") {
@@ -104,12 +124,19 @@ export function buildResult(input: {
         `(of ${verdict.base} managed memberships); nothing was written`,
     );
   }
+  let operations: ReportedOperation[] | undefined;
+  let userIds: SyncResult["userIds"] | undefined;
+  const createdUsers = input.createdUsers;
   return {
     outcome,
     dryRun,
     plan,
     verdict,
-    operations,
+    get operations() {
+      operations ??= [...reportedOperations()];
+      return operations;
+    },
+    reportedOperations,
     counts: {
       groupsCreated: count("createGroup"),
       usersCreated: count("createUser"),
@@ -118,23 +145,26 @@ export function buildResult(input: {
       usersDisabled: count("disableUser"),
       membershipsAdded: count("addMember"),
       membershipsRemoved: count("removeMember"),
-      failed: plan.problems.length + operations.filter((o) => o.status === "failed").length,
+      failed: plan.problems.length + failures.length,
       warnings: warnings.length,
     },
     errors,
     warnings,
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
-    wroteAnything: operations.some((o) => o.status === "applied"),
+    wroteAnything: (applied?.count("applied") ?? 0) > 0,
     groupIds: new Map([
       ...plan.groups.flatMap((g) => (g.miGroupId === undefined ? [] : [[g.name, g.miGroupId] as const])),
       ...(input.createdGroups ?? new Map<string, string>()),
     ]),
-    userIds: [
-      ...plan.matches.map((m) => ({ entraUserId: m.entraUserId, miUserId: m.miUserId })),
-      ...[...(input.createdUsers ?? new Map<string, string>())].map(([entraUserId, miUserId]) => ({
-        entraUserId,
-        miUserId,
-      })),
-    ],
+    get userIds() {
+      userIds ??= [
+        ...plan.matches.map((m) => ({ entraUserId: m.entraUserId, miUserId: m.miUserId })),
+        ...[...(createdUsers ?? new Map<string, string>())].map(([entraUserId, miUserId]) => ({
+          entraUserId,
+          miUserId,
+        })),
+      ];
+      return userIds;
+    },
   };
 }

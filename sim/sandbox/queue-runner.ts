@@ -13,7 +13,7 @@ export interface QueueRunner {
   processed: number;
   failed: number;
   poisoned: number;
-  /** Resolves once the queue has been seen empty with nothing in flight. */
+  /** Resolves once the queue holds no message (delayed ones included) and nothing is in flight. */
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -36,7 +36,12 @@ export function startQueueRunner(
     poisoned: 0,
     idle: async () => {
       const from = polls;
-      while (running && !(inFlight === 0 && polls - Math.max(from, lastBusyPoll) >= 2)) await sleep(pollMs);
+      const quiet = (): boolean => inFlight === 0 && polls - Math.max(from, lastBusyPoll) >= 2;
+      // The queue's count includes messages sent with a visibility delay (deferred by a busy scope), which no
+      // receive sees yet: idle waits for those too.
+      while (running && !(quiet() && (await queue.depth().catch(() => ({ queued: 0 }))).queued === 0)) {
+        await sleep(pollMs);
+      }
     },
     stop: async () => {
       running = false;

@@ -4,7 +4,7 @@ import { reportRun } from "../telemetry/report-run.js";
 import type { LiveDeps } from "./live-deps.js";
 import { enqueueResync, maintainSubscriptions, renew } from "./maintain-subscriptions.js";
 import { runRecordOf } from "./run-record.js";
-import { syncGroupChange } from "./sync-groups.js";
+import { syncChain, syncGroupChange } from "./sync-groups.js";
 import { type SyncMessage, syncMessageSchema } from "./sync-message.js";
 import { syncUserChanges } from "./sync-users.js";
 import { ScopeBusyError } from "./with-lease.js";
@@ -61,13 +61,22 @@ export async function processSyncMessage(
   try {
     let run: RunRecord;
     if (message.kind === "group") {
-      const outcome = await syncGroupChange(deps, message.groupId, { reason: message.reason, at: message.at });
+      const outcome = await syncGroupChange(deps, message.groupId, {
+        reason: message.reason,
+        at: message.at,
+        attempt: context.dequeueCount,
+      });
       detail.reason = message.reason;
       detail.path = outcome.path;
       if (outcome.fullReason !== undefined) detail.fullReason = outcome.fullReason.slice(0, 200);
       detail.groups = outcome.groupIds.join(",");
       detail.deltaReset = outcome.reset;
       detail.latencyMs = deps.now().getTime() - Date.parse(message.at);
+      run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
+    } else if (message.kind === "chain") {
+      const outcome = await syncChain(deps, message.chainId);
+      Object.assign(detail, { reason: message.reason, chain: message.chainId, path: outcome.path });
+      detail.groups = `${outcome.groupIds.length} group(s)`;
       run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
     } else if (message.kind === "users") {
       const outcome = await syncUserChanges(deps);

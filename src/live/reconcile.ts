@@ -3,12 +3,12 @@ import { ensureGroupChains } from "./delta-chains.js";
 import { LEASE_TTL_MS, type LiveDeps } from "./live-deps.js";
 import { maintainSubscriptions, type SubscriptionUpkeep } from "./maintain-subscriptions.js";
 import { syncScope } from "./sync-groups.js";
-import { groupMessage, usersMessage } from "./sync-message.js";
+import { chainMessage, usersMessage } from "./sync-message.js";
 import { withLeases } from "./with-lease.js";
 
 export interface ReconcileOutcome {
   groups: number;
-  /** `inline`: synced in this invocation. `fanout`: one queue message per group for the workers. */
+  /** `inline`: synced in this invocation. `fanout`: one queue message per delta chain for the workers. */
   mode: "inline" | "fanout";
   result?: SyncResult;
   subscriptions: SubscriptionUpkeep;
@@ -16,8 +16,8 @@ export interface ReconcileOutcome {
 
 /**
  * The timer's full reconcile: resolve the configured groups, lay out their delta chains, keep the subscriptions, then
- * either sync everything here (small tenants) or fan out one `group` message per group (large tenants, so that the
- * Functions platform scales the workers out). Inline, it holds every chain's lease, so no worker interleaves writes,
+ * either sync everything here (small tenants) or fan out one `chain` message per delta chain (large tenants, so that
+ * the Functions platform scales the workers out). Inline, it holds every chain's lease, so no worker interleaves writes,
  * and it restarts each chain's delta from "now" (taken before the read), which also keeps links from ever reaching
  * Graph's 7-day expiry.
  */
@@ -30,13 +30,9 @@ export async function reconcileAll(deps: LiveDeps): Promise<ReconcileOutcome> {
   const now = deps.now();
 
   if (groupIds.length > deps.settings.RECONCILE_FANOUT_THRESHOLD) {
-    // Give new chains a link first, so that each worker resyncs its own group rather than its whole chain; the
-    // workers' full reads come after the link, so nothing between the two is lost.
-    for (const chain of chains.filter((c) => !c.deltaLink)) {
-      const round = await deps.entra.readGroupDelta({ groupIds: chain.groupIds, start: "latest" });
-      await deps.state.saveDeltaChain({ ...chain, deltaLink: round.deltaLink, updatedAt: deps.now().toISOString() });
-    }
-    for (const id of groupIds) await deps.queue.send(groupMessage(id, "reconcile", now));
+    // One message per chain (up to 50 groups): a chain's groups share its lease, so finer messages would only queue
+    // behind each other; the chains run in parallel on as many workers as the platform gives.
+    for (const chain of chains) await deps.queue.send(chainMessage(chain.chainId, now));
     await deps.queue.send(usersMessage("reconcile", now));
     return { groups: groupIds.length, mode: "fanout", subscriptions };
   }

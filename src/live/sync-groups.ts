@@ -86,6 +86,11 @@ export interface GroupSyncTrigger {
   reason: "notification" | "reconcile" | "resync";
   /** ISO 8601. */
   at: string;
+  /**
+   * Which delivery of the message this is (the queue's dequeue count). A retry may follow an attempt that wrote part
+   * of its plan, so it takes the full path, which reads what is there and writes only what is missing.
+   */
+  attempt?: number;
 }
 
 /** True when the chain's stored link comes from a round that began reading after the notification arrived. */
@@ -152,7 +157,9 @@ export async function syncGroupChange(
           updatedAt: deps.now().toISOString(),
         });
       let fullReason: string | undefined;
-      if (trigger.reason === "notification" && !round.reset) {
+      const retry = (trigger.attempt ?? 1) > 1;
+      if (trigger.reason === "notification" && retry) fullReason = `attempt ${trigger.attempt}, after a failed one`;
+      if (trigger.reason === "notification" && !retry && !round.reset) {
         const fast = await applyMembershipDelta(deps, fresh, round.changes, synced);
         if (fast.kind === "applied") {
           await save();
@@ -193,6 +200,49 @@ export async function syncGroupChange(
         path: "full",
         ...(fullReason === undefined ? {} : { fullReason }),
       };
+    },
+  );
+}
+
+/**
+ * The worker's step for a `chain` message (the timer reconcile's fan-out): under the chain's lease, take a new link
+ * with `$deltatoken=latest` BEFORE reading, resync every group of the chain (level-based, both sides), then store the
+ * link. A change made while the groups are read is in both the read and the next round, which is harmless.
+ */
+export async function syncChain(deps: LiveDeps, chainId: string): Promise<GroupSyncOutcome> {
+  const chains = await deps.state.listDeltaChains("groups");
+  const chain = chains.find((c) => c.chainId === chainId);
+  if (!chain) {
+    deps.logger.info(`worker: delta chain ${chainId} no longer exists; nothing to resync`);
+    return { groupIds: [], reset: false, enqueued: [], path: "none" };
+  }
+  const held = deps.config.sync.targetGroup ? chains : [chain];
+  return withLeases(
+    deps.state,
+    held.map((c) => `chain:${c.chainId}`),
+    deps.owner,
+    LEASE_TTL_MS,
+    async () => {
+      const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
+      const readFrom = deps.now().toISOString();
+      const latest = await deps.entra.readGroupDelta({ groupIds: fresh.groupIds, start: "latest" });
+      const groupIds = (deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : fresh.groupIds).sort();
+      const result = await syncScope(deps, groupIds, "partial");
+      if (result.counts.failed > 0 || result.abortedBy) {
+        throw new SyncError(
+          "operation",
+          "live.partial",
+          `resync of chain ${chainId} (${groupIds.length} group(s)) had failures: ${result.errors.slice(0, 3).join("; ")}`,
+          { retryable: true },
+        );
+      }
+      await deps.state.saveDeltaChain({
+        ...fresh,
+        deltaLink: latest.deltaLink,
+        readFrom,
+        updatedAt: deps.now().toISOString(),
+      });
+      return { groupIds, result, reset: false, enqueued: [], path: "full" };
     },
   );
 }

@@ -1,7 +1,7 @@
 /**
- * The axios instance every MI request goes through: the `fetch` adapter (so the process-wide undici dispatcher the
- * CLI installs for `--proxy` applies to MI traffic too), a per-attempt timeout, request counters, and axios-retry for
- * transient failures (429, 5xx, MI's MySQL deadlock, no answer at all) with `Retry-After` or exponential backoff.
+ * The axios instance every MI request goes through: the undici adapter (`mi-undici-adapter.ts`; the process-wide
+ * undici dispatcher the CLI installs for `--proxy` applies to MI traffic too), a per-attempt timeout, request
+ * counters, and axios-retry for transient failures (429, 5xx, MI's MySQL deadlock, no answer at all) with `Retry-After` or exponential backoff.
  * Every method is retried: MI's writes are made idempotent one level up (`create…` resolves "already exists").
  * Tokens are not handled here (`mi-auth.ts`); a 412 is not transient.
  */
@@ -10,6 +10,7 @@ import axiosRetry from "axios-retry";
 import type { Logger } from "../logging/logger.js";
 import { classifyMiFailure, isTransientMiFailure } from "./mi-errors.js";
 import { miRetryDelayMs } from "./mi-retry-delay.js";
+import { undiciAdapter } from "./mi-undici-adapter.js";
 
 /** Requests sent to MI, counting every attempt (retries included). */
 export interface MiRequestCounts {
@@ -37,7 +38,7 @@ export interface MiHttpClientOptions {
 export function createMiHttpClient(options: MiHttpClientOptions): AxiosInstance {
   const http = axios.create({
     baseURL: options.baseUrl.replace(/\/+$/, ""),
-    adapter: "fetch",
+    adapter: undiciAdapter,
     timeout: options.requestTimeoutMs,
     headers: { Accept: "application/json" },
   });

@@ -189,7 +189,7 @@ export class MiRestDirectory implements MiDirectory {
       options,
     );
     // Should MI ignore the filter, the whole table comes back: keep this group's rows only.
-    return parseMembershipList(body, endpoint).filter((row) => row.groupId === groupId);
+    return parseMembershipList(body, endpoint, { groupId });
   }
 
   /** Groups one user is in (`GET /api/user_group_member?user=<id>`, MI's documented per-user lookup). */
@@ -200,7 +200,7 @@ export class MiRestDirectory implements MiDirectory {
       { method: "GET", url: "/api/user_group_member", params: { user: userId } },
       options,
     );
-    return parseMembershipList(body, endpoint).filter((row) => row.userId === userId);
+    return parseMembershipList(body, endpoint, { userId });
   }
 
   /**

@@ -62,9 +62,10 @@ const createdMembershipSchema = z.looseObject({ id: idSchema, user: idSchema.opt
 
 const tokenSchema = z.looseObject({ token: z.string().min(1), expires: z.string().optional() });
 
-function fail(endpoint: string, error: z.ZodError): never {
+function fail(endpoint: string, error: z.ZodError, prefix: PropertyKey[] = []): never {
   const first = error.issues[0];
-  const where = first && first.path.length > 0 ? ` at ${first.path.join(".")}` : "";
+  const path = [...prefix, ...(first?.path ?? [])];
+  const where = path.length > 0 ? ` at ${path.map(String).join(".")}` : "";
   throw new ServiceError(
     "mi",
     "mi.bad_response",
@@ -95,9 +96,32 @@ function toUser(raw: z.output<typeof userSchema>): MiUser {
   return user;
 }
 
-/** `GET /api/user`: `{"users": [...]}`. */
+// Envelopes are built once: a zod schema compiles its parser on first use, so one built per call costs a compile per
+// request (hundreds of thousands in a large sync).
+const userListSchema = z.object({ users: z.array(z.unknown()) });
+const userLookupSchema = z.union([
+  z.object({ users: z.array(userSchema) }).transform((b) => b.users),
+  z.object({ user: userSchema }).transform((b) => [b.user]),
+  z.object({ user: z.null() }).transform(() => []),
+  z.array(z.never()).transform(() => []),
+]);
+const userObjectSchema = z.object({ user: userSchema });
+const groupListSchema = z.object({ user_groups: z.array(groupSchema) });
+const groupObjectSchema = z.object({ user_group: groupSchema });
+const membershipListSchema = z.object({ user_group_members: z.array(z.unknown()) });
+const createdMembershipObjectSchema = z.object({ user_group_member: createdMembershipSchema });
+
+/**
+ * `GET /api/user`: `{"users": [...]}`, every MI user at once (MI has no paging). Each user is checked and converted
+ * on its own, so the whole list exists once as read and once as `MiUser`s, not also as a validated copy.
+ */
 export function parseUserList(body: unknown, endpoint: string): MiUser[] {
-  return parse(z.object({ users: z.array(userSchema) }), body, endpoint).users.map(toUser);
+  const users = parse(userListSchema, body, endpoint).users;
+  return users.map((item, index) => {
+    const user = userSchema.safeParse(item);
+    if (!user.success) fail(endpoint, user.error, ["users", index]);
+    return toUser(user.data);
+  });
 }
 
 /**
@@ -105,23 +129,17 @@ export function parseUserList(body: unknown, endpoint: string): MiUser[] {
  * `{"users": [...]}`, `{"user": {...}}`, `{"user": null}` and `[]` (nothing found).
  */
 export function parseUserLookup(body: unknown, endpoint: string): MiUser[] {
-  const schema = z.union([
-    z.object({ users: z.array(userSchema) }).transform((b) => b.users),
-    z.object({ user: userSchema }).transform((b) => [b.user]),
-    z.object({ user: z.null() }).transform(() => []),
-    z.array(z.never()).transform(() => []),
-  ]);
-  return parse(schema, body, endpoint).map(toUser);
+  return parse(userLookupSchema, body, endpoint).map(toUser);
 }
 
 /** `POST /api/user` and `GET /api/user/id/<id>`: `{"user": {...}}`. */
 export function parseUserObject(body: unknown, endpoint: string): MiUser {
-  return toUser(parse(z.object({ user: userSchema }), body, endpoint).user);
+  return toUser(parse(userObjectSchema, body, endpoint).user);
 }
 
 /** `GET /api/user_group`: `{"user_groups": [...]}`. */
 export function parseGroupList(body: unknown, endpoint: string): MiGroup[] {
-  return parse(z.object({ user_groups: z.array(groupSchema) }), body, endpoint).user_groups.map((g) => ({
+  return parse(groupListSchema, body, endpoint).user_groups.map((g) => ({
     id: g.id,
     name: g.name,
   }));
@@ -129,15 +147,29 @@ export function parseGroupList(body: unknown, endpoint: string): MiGroup[] {
 
 /** `POST /api/user_group`: `{"user_group": {...}}`. */
 export function parseGroupObject(body: unknown, endpoint: string): MiGroup {
-  const group = parse(z.object({ user_group: groupSchema }), body, endpoint).user_group;
+  const group = parse(groupObjectSchema, body, endpoint).user_group;
   return { id: group.id, name: group.name };
 }
 
-/** `GET /api/user_group_member?…`: `{"user_group_members": [{id, user, group}]}`. */
-export function parseMembershipList(body: unknown, endpoint: string): MiMembership[] {
-  return parse(z.object({ user_group_members: z.array(membershipSchema) }), body, endpoint).user_group_members.map(
-    (row) => ({ id: row.id, userId: row.user, groupId: row.group }),
-  );
+/**
+ * `GET /api/user_group_member?…`: `{"user_group_members": [{id, user, group}]}`. Rows are checked one by one (no
+ * validated copy of the list). `only` keeps the rows of that group (or user) alone, sharing its id string.
+ */
+export function parseMembershipList(
+  body: unknown,
+  endpoint: string,
+  only?: { groupId: string } | { userId: string },
+): MiMembership[] {
+  const rows: MiMembership[] = [];
+  for (const [index, item] of parse(membershipListSchema, body, endpoint).user_group_members.entries()) {
+    const row = membershipSchema.safeParse(item);
+    if (!row.success) fail(endpoint, row.error, ["user_group_members", index]);
+    const { id, user, group } = row.data;
+    if (only === undefined) rows.push({ id, userId: user, groupId: group });
+    else if ("groupId" in only && group === only.groupId) rows.push({ id, userId: user, groupId: only.groupId });
+    else if ("userId" in only && user === only.userId) rows.push({ id, userId: only.userId, groupId: group });
+  }
+  return rows;
 }
 
 /** `POST /api/user_group_member`: `{"user_group_member": {id, ...}}`; absent ids are taken from the request. */
@@ -146,7 +178,7 @@ export function parseCreatedMembership(
   endpoint: string,
   requested: { userId: string; groupId: string },
 ): MiMembership {
-  const row = parse(z.object({ user_group_member: createdMembershipSchema }), body, endpoint).user_group_member;
+  const row = parse(createdMembershipObjectSchema, body, endpoint).user_group_member;
   return { id: row.id, userId: row.user ?? requested.userId, groupId: row.group ?? requested.groupId };
 }
 

@@ -7,7 +7,7 @@ import { runRecordOf } from "./run-record.js";
 import { syncChain, syncGroupChange } from "./sync-groups.js";
 import { type SyncMessage, syncMessageSchema } from "./sync-message.js";
 import { syncUserChanges } from "./sync-users.js";
-import { ScopeBusyError } from "./with-lease.js";
+import { DeferError } from "./with-lease.js";
 
 /** A message no retry can process (malformed): it goes to the poison queue at once, with a run record. */
 export class PoisonMessageError extends SyncError {
@@ -23,8 +23,11 @@ export interface ProcessedMessage {
   run: RunRecord | undefined;
 }
 
-/** How long a message waits when its scope is busy: short, since most resyncs of one group take well under a second. */
-export const BUSY_RETRY_DELAY_MS = 2_000;
+/**
+ * How long a message waits when its scope is busy: short, since most rounds take well under a second, and a queue's
+ * visibility delay counts in whole seconds.
+ */
+export const BUSY_RETRY_DELAY_MS = 1_000;
 
 /**
  * The `sync-worker` use case for one queue message: validate it, run the step its kind names, and record a run.
@@ -102,11 +105,13 @@ export async function processSyncMessage(
     await reportRun(deps, run);
     return { message, run };
   } catch (error) {
-    if (error instanceof ScopeBusyError) {
-      // Another instance is syncing this scope (a long reconcile, a racing worker): send the message again with a
-      // delay and finish this one, so waiting never counts towards the host's dead-lettering after maxDequeueCount.
-      await deps.queue.send(message, { visibilityDelayMs: BUSY_RETRY_DELAY_MS });
-      deps.logger.info(`worker: ${error.message}; message deferred by ${BUSY_RETRY_DELAY_MS} ms`);
+    if (error instanceof DeferError) {
+      // Another instance is syncing this scope (a long reconcile, a racing worker), or the chain's last round is too
+      // recent: send the message again with a delay and finish this one, so waiting never counts towards the host's
+      // dead-lettering after maxDequeueCount.
+      const delayMs = error.delayMs ?? BUSY_RETRY_DELAY_MS;
+      await deps.queue.send(message, { visibilityDelayMs: delayMs });
+      deps.logger.info(`worker: ${error.message}; message deferred by ${delayMs} ms`);
       return { message, run: undefined };
     }
     const final = context.dequeueCount >= MAX_DEQUEUE_COUNT;

@@ -8,7 +8,7 @@ import { applyMembershipDelta } from "./apply-membership-delta.js";
 import { LEASE_TTL_MS, type LiveDeps } from "./live-deps.js";
 import { groupMessage } from "./sync-message.js";
 import { stateUserIdMap } from "./user-id-map.js";
-import { withLeases } from "./with-lease.js";
+import { DeferError, withLeases } from "./with-lease.js";
 
 /**
  * Remembers which MI group each synced Entra group landed in, and how many synced Entra groups land there (`sources`,
@@ -93,6 +93,13 @@ export interface GroupSyncTrigger {
   attempt?: number;
 }
 
+/**
+ * The least time between the starts of two notification rounds of one chain. A change on its own is read at once; in
+ * a burst, the notifications that arrive within this interval of a round wait for the next one and share it, so a
+ * burst costs about one delta read (and one `$batch`) per chain per interval instead of one per notification.
+ */
+export const MIN_ROUND_INTERVAL_MS = 1_000;
+
 /** True when the chain's stored link comes from a round that began reading after the notification arrived. */
 function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger): boolean {
   return (
@@ -136,6 +143,11 @@ export async function syncGroupChange(
   }
   const coalesced: GroupSyncOutcome = { groupIds: [], reset: false, enqueued: [], path: "coalesced" };
   if (alreadyRead(chain, trigger)) return coalesced;
+  if (trigger.reason === "notification" && chain.readFrom !== undefined) {
+    const wait = Date.parse(chain.readFrom) + MIN_ROUND_INTERVAL_MS - deps.now().getTime();
+    if (wait > 0)
+      throw new DeferError(`chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`, wait);
+  }
   // With --target-group every synced group lands in one MI group: a scope smaller than all of them would remove
   // the members the other groups bring.
   const held = deps.config.sync.targetGroup ? chains : [chain];

@@ -2,13 +2,22 @@ import { randomUUID } from "node:crypto";
 import { SyncError } from "../errors/sync-error.js";
 import type { SyncStateStore } from "../state/sync-state-store.js";
 
-/** Another instance holds the scope right now: not a failure, the message is retried after its visibility timeout. */
-export class ScopeBusyError extends SyncError {
+/** Not now, not a failure: the worker sends its message again, invisible for `delayMs` (undefined: the default). */
+export class DeferError extends SyncError {
+  override readonly name: string = "DeferError";
+  constructor(
+    message: string,
+    readonly delayMs?: number,
+  ) {
+    super("unavailable", "live.deferred", message, { retryable: true });
+  }
+}
+
+/** Another holder has the scope right now. */
+export class ScopeBusyError extends DeferError {
   override readonly name = "ScopeBusyError";
   constructor(readonly scopes: string[]) {
-    super("unavailable", "live.scope_busy", `another instance is syncing ${scopes.join(", ")}; retried later`, {
-      retryable: true,
-    });
+    super(`another instance is syncing ${scopes.join(", ")}; retried later`);
   }
 }
 

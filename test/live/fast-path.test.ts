@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type LiveLab, startLiveLab } from "../../sim/sandbox/live-lab.js";
-import { syncGroupChange } from "../../src/live/sync-groups.js";
+import { MIN_ROUND_INTERVAL_MS, syncGroupChange } from "../../src/live/sync-groups.js";
+import { DeferError } from "../../src/live/with-lease.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
 import { eventually } from "../helpers/eventually.js";
 
@@ -110,7 +111,7 @@ test("a user disabled in MI takes the full resync, which enables them as a resyn
   assert.equal(run?.counts.usersEnabled, 1);
 });
 
-test("a notification that arrived before the stored round began costs no request (coalescing)", async () => {
+test("a notification an earlier round already read costs nothing; one right after a round waits for the next", async () => {
   await live.runner.idle();
   const chain = (await live.deps.state.listDeltaChains("groups"))[0]!;
   assert.ok(chain.readFrom, "the worker records when its round began");
@@ -118,6 +119,17 @@ test("a notification that arrived before the stored round began costs no request
   const earlier = new Date(Date.parse(chain.readFrom!) - 1).toISOString();
   const outcome = await syncGroupChange(live.deps, tenant.groups.Sales!, { reason: "notification", at: earlier });
   assert.equal(outcome.path, "coalesced");
+  assert.deepEqual(requests(), { graph: {}, mi: {} });
+  // A notification that arrives within MIN_ROUND_INTERVAL_MS of the chain's last round waits for the next one.
+  const stored = (await live.deps.state.listDeltaChains("groups"))[0]!;
+  const began = new Date().toISOString();
+  await live.deps.state.saveDeltaChain({ ...stored, readFrom: began }); // as if a round had just begun
+  const soon = new Date(Date.parse(began) + 1).toISOString();
+  await assert.rejects(
+    syncGroupChange(live.deps, tenant.groups.Sales!, { reason: "notification", at: soon }),
+    (error: unknown) =>
+      error instanceof DeferError && error.delayMs !== undefined && error.delayMs <= MIN_ROUND_INTERVAL_MS,
+  );
   assert.deepEqual(requests(), { graph: {}, mi: {} });
   // A resync request is never coalesced: it reads the group whatever the chain says.
   const resync = await syncGroupChange(live.deps, tenant.groups.Sales!, { reason: "resync", at: earlier });

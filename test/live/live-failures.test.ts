@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { type LiveLab, type LiveLabOptions, startLiveLab } from "../../sim/sandbox/live-lab.js";
 import type { LiveDeps } from "../../src/live/live-deps.js";
 import { processSyncMessage } from "../../src/live/process-sync-message.js";
+import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
 import { groupMessage } from "../../src/live/sync-message.js";
 import type { SyncStateStore } from "../../src/state/sync-state-store.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
@@ -170,6 +171,8 @@ test("two workers on different chains adding the same new user: MI gets one user
     const chains = await live.deps.state.listDeltaChains("groups");
     assert.equal(chains.length, 2);
     live.lab.graph.notifications.pause();
+    // Past the chains' round interval since the reconcile's rounds, so that both notifications run now.
+    await new Promise((resolve) => setTimeout(resolve, MIN_ROUND_INTERVAL_MS));
     const first = chains[0]!.groupIds[0]!;
     const second = chains[1]!.groupIds[0]!;
     const newbie = dir.addUser({

@@ -157,8 +157,9 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
       tenant,
       env: {
         ...childCliEnvironment(graph, mi),
-        // Use as much of MI as the benchmark's MI allows, as an admin who knows their instance would.
-        MI_CONCURRENCY: String(options.miConcurrencyCap),
+        // Use as much of MI as the benchmark's MI allows, as an admin who knows their instance would (no cap: the
+        // CLI's default).
+        ...(options.miConcurrencyCap > 0 ? { MI_CONCURRENCY: String(Math.min(32, options.miConcurrencyCap)) } : {}),
       },
       created: new Set(),
       log,

@@ -44,6 +44,10 @@ export interface MiCounters {
   tokenRequests: number;
   byRoute: Record<string, number>;
   unavailable503: number;
+  /** Membership writes that changed MI (POST answered 201, DELETE answered 200). */
+  membershipChanges: number;
+  /** Membership writes MI answered "already a member" (400) or "already gone" (404). */
+  membershipNoOps: number;
 }
 
 export async function resetCounters(ctx: BenchContext): Promise<void> {

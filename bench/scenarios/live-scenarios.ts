@@ -8,6 +8,7 @@ import { createReconcileHandler } from "../../src/functions/reconcile.js";
 import { buildLiveDeps } from "../../src/functions/runtime.js";
 import { createSyncWorkerHandler } from "../../src/functions/sync-worker.js";
 import type { LiveDeps } from "../../src/live/live-deps.js";
+import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
 import { type BenchResult, figure } from "../report.js";
 import { runSync } from "../run-sync.js";
 import { childCliEnvironment, launchSim, type SimProcess } from "../sims/launch.js";
@@ -19,10 +20,15 @@ import { type BenchConfig, type BenchContext, baseResult, type GraphCounters, ty
 export type LiveScenario = "single-change" | "burst";
 
 /** Single-change scenario: this many changes, one at a time (the issue asks for at least 50). */
-export const SINGLE_CHANGES = 50;
+export const SINGLE_CHANGES = Number(process.env.BENCH_SINGLE_CHANGES ?? 50);
 /** Burst scenario: this many changes spread evenly over `BURST_SECONDS`. */
 export const BURST_CHANGES = 1000;
 export const BURST_SECONDS = 60;
+/**
+ * The burst bound's coalescing window: changes to one delta chain within this long can share one delta round (and
+ * its `$batch`). One second: the granularity of a queue's visibility delay, and short against a sync's latency target.
+ */
+export const COALESCE_WINDOW_MS = 1000;
 
 const FUNCTION_KEY = "bench-function-key";
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,6 +111,8 @@ export async function runLiveScenarios(
     SYNC_FILTER: GROUP_PREFIX,
     SYNC_AUTO_CREATE: "all",
     SYNC_PROCESS_CHILD_GROUPS: "true",
+    // As the CLI scenarios: as much of MI as the benchmark's MI allows.
+    ...(config.miConcurrencyCap > 0 ? { MI_CONCURRENCY: String(Math.min(32, config.miConcurrencyCap)) } : {}),
   };
   deps = await buildLiveDeps(appSettings);
   const runner = startQueueRunner(
@@ -132,7 +140,19 @@ export async function runLiveScenarios(
         `${subs.subscriptions} subscription(s)`,
     );
     const ctx: BenchContext = { config, graph, mi, tenant, env, created: new Set(), log };
-    const live = { graph, mi, host, runner, tenant };
+    const chainOf = new Map(
+      (await deps.state.listDeltaChains("groups")).flatMap((c) => c.groupIds.map((g) => [g, c.chainId] as const)),
+    );
+    const live: Live = {
+      graph,
+      mi,
+      host,
+      runner,
+      tenant,
+      chainOf,
+      transitive: appSettings.SYNC_PROCESS_CHILD_GROUPS === "true",
+      deps,
+    };
     for (const scenario of scenarios) {
       const result = scenario === "single-change" ? await singleChange(ctx, live) : await burst(ctx, live);
       results.push(result);
@@ -153,6 +173,38 @@ interface Live {
   host: Awaited<ReturnType<typeof startFunctionsHost>>;
   runner: ReturnType<typeof startQueueRunner>;
   tenant: BenchTenant;
+  /** Delta chain of each synced group (lowercase id). */
+  chainOf: Map<string, string>;
+  /** Whether nested groups are synced (the fast path then reads each changed group's nesting). */
+  transitive: boolean;
+  deps: LiveDeps;
+}
+
+/**
+ * The burst's Graph lower bound: changes grouped into COALESCE_WINDOW_MS windows by when they were made; for each
+ * window and delta chain with changes, one delta read plus the `$batch` requests that carry what those changes need
+ * to know (the added users' properties, and with nested groups each changed group's place among groups), 20 per
+ * `$batch`.
+ */
+export function burstGraphBound(
+  made: { change: Change; atMs: number }[],
+  chainOf: Map<string, string>,
+  transitive: boolean,
+): { requests: number; rounds: number } {
+  const rounds = new Map<string, { added: Set<string>; groups: Set<string> }>();
+  for (const { change, atMs } of made) {
+    const key = `${Math.floor(atMs / COALESCE_WINDOW_MS)}:${chainOf.get(change.groupId.toLowerCase()) ?? "?"}`;
+    const round = rounds.get(key) ?? { added: new Set(), groups: new Set() };
+    if (change.op === "add") round.added.add(change.userId);
+    round.groups.add(change.groupId);
+    rounds.set(key, round);
+  }
+  let requests = 0;
+  for (const round of rounds.values()) {
+    const inner = round.added.size + (transitive ? 2 * round.groups.size : 0);
+    requests += 1 + Math.ceil(inner / 20);
+  }
+  return { requests, rounds: rounds.size };
 }
 
 /** Groups no other group contains (a change there resyncs one group, not its ancestors too). */
@@ -221,14 +273,19 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
     miWrites: number;
     miTokens: number;
     posts: number;
+    /** The worker runs the change caused: `<message>:<path>` (path: delta, full, coalesced...). */
+    runs: string[];
   }> = [];
   let lastByRoute: { graph: Record<string, number>; mi: Record<string, number> } = { graph: {}, mi: {} };
   for (let i = 0; i < SINGLE_CHANGES; i++) {
     const change = drawChange(live.tenant, rng, candidates, i % 2 === 0);
     await live.runner.idle();
+    // One change on its own: past the chain's round interval since the last one (closer changes are a burst).
+    await sleep(MIN_ROUND_INTERVAL_MS);
     await Promise.all([live.graph.post("/reset"), live.mi.post("/reset")]);
     const posts = live.host.responses.length;
     const t0 = performance.now();
+    const since = new Date().toISOString();
     await live.graph.post("/member", change);
     const deadline = Date.now() + 30_000;
     while (!(await applied(live.mi, [change]))[0]) {
@@ -253,9 +310,16 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
       miWrites: c.mi.writes,
       miTokens: c.mi.tokenRequests,
       posts: live.host.responses.length - posts,
+      runs: (await live.deps.state.listRuns({ limit: 20 }))
+        .filter((r) => r.kind === "worker" && r.startedAt >= since)
+        .map(
+          (r) =>
+            `${String(r.detail?.message)}:${String(r.detail?.path ?? "-")}${r.detail?.fullReason ? ` (${String(r.detail.fullReason)})` : ""}`,
+        )
+        .reverse(),
     });
   }
-  const med = (k: keyof (typeof perChange)[number]): number =>
+  const med = (k: Exclude<keyof (typeof perChange)[number], "runs">): number =>
     percentile(
       perChange.map((p) => p[k]),
       50,
@@ -289,8 +353,8 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
  * BURST_CHANGES changes spread evenly over BURST_SECONDS (one every 60 ms), over the top-level groups; MI polled
  * every 25 ms for the ones not yet applied. Figures: requests per change on both sides (coalescing shows as fewer
  * than one worker run per change), latency median/p95/max, time from the last change to the last one applied.
- * Bounds: per change, 1 Graph delta read could carry many changes (Graph batches notifications), so the request bound
- * is 1 MI write per change + ceil(changes / 20) Graph reads (one delta page per notification batch window).
+ * Bounds: Graph requests as `burstGraphBound` (changes coalesce within COALESCE_WINDOW_MS per delta chain); exactly
+ * one MI membership write that changes MI per change (the MI sim's 201/200 answers), none that MI finds already done.
  */
 async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
   const rng = new Prng(ctx.config.seed + 3);
@@ -306,6 +370,8 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
   let lastMadeAt = start;
   const seen = new Set<string>();
   let lastProgress = start;
+  const history: { change: Change; atMs: number }[] = [];
+  const since = new Date().toISOString();
   while (made < BURST_CHANGES || pending.length > 0) {
     const now = performance.now();
     const due = Math.min(BURST_CHANGES, Math.floor((now - start) / interval) + 1);
@@ -323,7 +389,10 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
       await live.graph.post("/members", { changes: batch });
       const at = performance.now();
       lastMadeAt = at;
-      for (const change of batch) pending.push({ change, at });
+      for (const change of batch) {
+        pending.push({ change, at });
+        history.push({ change, atMs: at - start });
+      }
     }
     if (pending.length > 0) {
       const ok = await applied(
@@ -350,20 +419,37 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
   await live.runner.idle();
   const c = await counters(live);
   const n = BURST_CHANGES;
+  const bound = burstGraphBound(history, live.chainOf, live.transitive);
   const result = baseResult(ctx, "burst", [
     figure("latency median", "ms", percentile(latencies, 50), 20 + ctx.config.graphLatencyMs + ctx.config.miLatencyMs),
     figure("latency p95", "ms", percentile(latencies, 95), null),
     figure("latency max", "ms", Math.max(...latencies), null),
     figure("drain after last change", "ms", drainMs, null),
-    figure("Graph requests", "req", c.graph.total, Math.ceil(n / 20)),
+    figure("Graph requests", "req", c.graph.total, bound.requests, "≤ 1.2×"),
+    figure("Graph delta reads", "req", c.graph.byRoute["GET /groups/delta"] ?? 0, bound.rounds),
     figure("Graph resource units", "RU", c.graph.resourceUnits, null),
-    figure("MI reads", "req", c.mi.reads, 0),
-    figure("MI writes", "req", c.mi.writes, n),
-    figure("notification POSTs", "req", live.host.responses.length - posts, Math.ceil((BURST_SECONDS * 1000) / 20)),
+    figure("MI reads", "req", c.mi.reads, null),
+    figure("MI membership writes that changed MI", "req", c.mi.membershipChanges, n, "= changes"),
+    figure("MI membership writes MI found done", "req", c.mi.membershipNoOps, 0),
+    figure("MI writes (all)", "req", c.mi.writes, n),
+    figure("notification POSTs", "req", live.host.responses.length - posts, null),
   ]);
+  const workerRuns: Record<string, number> = {};
+  for (const r of await live.deps.state.listRuns({ limit: 1000 })) {
+    if (r.startedAt < since || r.kind !== "worker") continue;
+    const key = `${String(r.detail?.message)}:${String(r.detail?.path ?? r.status)}${r.detail?.fullReason ? ` (${String(r.detail.fullReason).replace(/[0-9a-f-]{36}/g, "<id>")})` : ""}`;
+    workerRuns[key] = (workerRuns[key] ?? 0) + 1;
+  }
   result.detail = {
     changes: n,
     seconds: BURST_SECONDS,
+    workerRuns,
+    latenciesMsSorted: [...latencies]
+      .sort((a, b) => a - b)
+      .filter((_, i) => i % 50 === 0)
+      .map(Math.round),
+    coalesceWindowMs: COALESCE_WINDOW_MS,
+    boundRounds: bound.rounds,
     graphByRoute: c.graph.byRoute,
     miByRoute: c.mi.byRoute,
     graphThrottled: c.graph.throttledResponses,

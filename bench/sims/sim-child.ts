@@ -191,6 +191,17 @@ async function startMiChild(args: string[]): Promise<{ info: SimChildInfo; close
         tokenRequests: sim.requests.tokenRequests,
         byRoute: sim.requests.byRoute,
         unavailable503: entries.filter((e) => e.status === 503).length,
+        // Membership writes that changed MI (a row created or deleted), and those MI answered "already so".
+        membershipChanges: entries.filter(
+          (e) =>
+            (e.route === "POST /api/user_group_member" && e.status === 201) ||
+            (e.route === "DELETE /api/user_group_member/id/:id" && e.status === 200),
+        ).length,
+        membershipNoOps: entries.filter(
+          (e) =>
+            (e.route === "POST /api/user_group_member" && e.status === 400) ||
+            (e.route === "DELETE /api/user_group_member/id/:id" && e.status === 404),
+        ).length,
       };
     },
     "POST /reset": () => {

@@ -23,7 +23,8 @@ export function startQueueRunner(
   handler: QueueHandler,
   options: { concurrency?: number; pollMs?: number; visibilityTimeoutMs?: number; log?: (line: string) => void } = {},
 ): QueueRunner {
-  const pollMs = options.pollMs ?? 25;
+  // host.json's queues.maxPollingInterval: how long an idle queue may wait for the host's next look.
+  const pollMs = options.pollMs ?? 100;
   const log = options.log ?? (() => {});
   let running = true;
   let inFlight = 0;

@@ -60,10 +60,12 @@ export async function readChangeContext(input: ChangeContextInput, deps: DeltaRo
       );
     });
   }
+  // The batches of a big round go out together: a round's latency is one $batch, not one per 20 requests.
   const outcomes = new Map<string, GraphOutcome>();
-  for (const slice of chunk(requests, MAX_BATCH)) {
-    for (const [id, outcome] of await deps.http.batch(slice, input.abortSignal)) outcomes.set(id, outcome);
-  }
+  const answers = await Promise.all(
+    chunk(requests, MAX_BATCH).map((slice) => deps.http.batch(slice, input.abortSignal)),
+  );
+  for (const answer of answers) for (const [id, outcome] of answer) outcomes.set(id, outcome);
 
   const users = new Map<string, DirectoryUser | null>();
   userIds.forEach((id, index) => {

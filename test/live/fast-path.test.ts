@@ -125,8 +125,9 @@ test("a notification an earlier round already read costs nothing; one right afte
   const began = new Date().toISOString();
   await live.deps.state.saveDeltaChain({ ...stored, readFrom: began }); // as if a round had just begun
   const soon = new Date(Date.parse(began) + 1).toISOString();
+  const clock = { ...live.deps, now: () => new Date(soon) }; // the worker's clock: 1 ms after the round began
   await assert.rejects(
-    syncGroupChange(live.deps, tenant.groups.Sales!, { reason: "notification", at: soon }),
+    syncGroupChange(clock, tenant.groups.Sales!, { reason: "notification", at: soon }),
     (error: unknown) =>
       error instanceof DeferError && error.delayMs !== undefined && error.delayMs <= MIN_ROUND_INTERVAL_MS,
   );

@@ -1,4 +1,5 @@
 import { join, relative } from "node:path";
+import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
 import { buildDemoTenant } from "../graph/demo-tenant.js";
 import { type LiveLab, startLiveLab } from "./live-lab.js";
 import { screenshotStatusPage } from "./screenshot-status-page.js";
@@ -60,6 +61,9 @@ export async function runLiveDemo(
       const user = candidates[Math.floor(i / 2)]!;
       const adding = i % 2 === 0;
       await live.runner.idle();
+      // One change at a time: past the worker's one-round-per-second interval per chain (closer changes are a burst,
+      // whose notifications share the next round).
+      await sleep(MIN_ROUND_INTERVAL_MS);
       live.lab.graph.requests.reset();
       live.lab.mi.requests.reset();
       const posts = live.host.responses.length;

@@ -3,21 +3,11 @@ import { after, before, describe, it } from "node:test";
 import { type GraphSim, startGraphSim } from "../../sim/graph/index.js";
 import { DeltaResetError } from "../../src/entra/delta-reset-error.js";
 import type { GroupDeltaChange, UserDeltaChange } from "../../src/entra/entra-change-feed.js";
-import { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
+import type { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
 import { UsageError } from "../../src/errors/sync-error.js";
+import { directoryFor } from "../helpers/graph-directory.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-function directoryFor(sim: GraphSim): GraphEntraDirectory {
-  return new GraphEntraDirectory({
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    credential: { kind: "secret", secret: sim.clientSecret },
-    graphEndpoint: sim.url,
-    authorityHost: sim.url,
-    maxRetries: 3,
-  });
-}
 
 /** A change with its id lists sorted, for order-free comparison. */
 function sorted(change: GroupDeltaChange | undefined): GroupDeltaChange | undefined {

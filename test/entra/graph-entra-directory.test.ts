@@ -4,24 +4,12 @@ import { after, before, describe, it } from "node:test";
 import { generate } from "selfsigned";
 import { type GraphSim, type SimUser, startGraphSim } from "../../sim/graph/index.js";
 import type { GroupMembersPage, ReadMembersOptions } from "../../src/entra/entra-directory.js";
-import { GraphEntraDirectory, type GraphEntraDirectoryOptions } from "../../src/entra/graph-entra-directory.js";
 import { AuthError, ServiceError, type SyncError, UsageError } from "../../src/errors/sync-error.js";
 import type { DirectoryUser } from "../../src/sync/model.js";
+import { directoryFor } from "../helpers/graph-directory.js";
 
 const APP_ID = "b7d8e648-520f-41d3-b9c0-fdeb91768a0a";
 const APP_HEX = APP_ID.replaceAll("-", "");
-
-function directoryFor(sim: GraphSim, overrides: Partial<GraphEntraDirectoryOptions> = {}): GraphEntraDirectory {
-  return new GraphEntraDirectory({
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    credential: { kind: "secret", secret: sim.clientSecret },
-    graphEndpoint: sim.url,
-    authorityHost: sim.url,
-    maxRetries: 3,
-    ...overrides,
-  });
-}
 
 interface GroupRead {
   users: DirectoryUser[];

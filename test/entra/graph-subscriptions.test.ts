@@ -4,24 +4,14 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type GraphSim, startGraphSim } from "../../sim/graph/index.js";
 import type { CreateSubscriptionInput } from "../../src/entra/entra-subscriptions.js";
-import { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
+import type { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
 import { SubscriptionError } from "../../src/entra/subscription-error.js";
 import { ServiceError } from "../../src/errors/sync-error.js";
+import { directoryFor } from "../helpers/graph-directory.js";
 
 const CLIENT_STATE = "s3cret-client-state-value";
 const FUNCTION_KEY = "func-key-abc123";
 const HOUR_MS = 60 * 60 * 1000;
-
-function directoryFor(sim: GraphSim): GraphEntraDirectory {
-  return new GraphEntraDirectory({
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    credential: { kind: "secret", secret: sim.clientSecret },
-    graphEndpoint: sim.url,
-    authorityHost: sim.url,
-    maxRetries: 3,
-  });
-}
 
 /**
  * A tiny webhook: `/notify` answers Graph's validation request with 200 text/plain and the decoded token; `/broken`

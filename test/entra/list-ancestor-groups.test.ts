@@ -5,21 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type GraphSim, startGraphSim } from "../../sim/graph/index.js";
-import { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
+import type { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
 import { AuthError, ServiceError } from "../../src/errors/sync-error.js";
+import { directoryFor } from "../helpers/graph-directory.js";
 
 const ROUTE = "GET /groups/{id}/transitiveMemberOf/microsoft.graph.group";
-
-function directoryFor(sim: GraphSim): GraphEntraDirectory {
-  return new GraphEntraDirectory({
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    credential: { kind: "secret", secret: sim.clientSecret },
-    graphEndpoint: sim.url,
-    authorityHost: sim.url,
-    maxRetries: 3,
-  });
-}
 
 /** Runs `body` while recording the URL and headers of every `fetch` (graph-client sends through global fetch). */
 async function recordingFetch(body: () => Promise<void>): Promise<Array<{ url: string; headers: Headers }>> {

@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type GraphSim, startGraphSim } from "../../sim/graph/index.js";
-import { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
+import type { GraphEntraDirectory } from "../../src/entra/graph-entra-directory.js";
 import { UsageError } from "../../src/errors/sync-error.js";
+import { directoryFor } from "../helpers/graph-directory.js";
 
 const id = (name: string) => `00000000-0000-4000-8000-${name.padStart(12, "0")}`;
 const attributes = ["userPrincipalName", "givenName", "surname", "mail"];
@@ -27,14 +28,7 @@ describe("GraphEntraDirectory.readChangeContext", () => {
         { id: leaf, displayName: "Leaf" },
       ],
     });
-    directory = new GraphEntraDirectory({
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      credential: { kind: "secret", secret: sim.clientSecret },
-      graphEndpoint: sim.url,
-      authorityHost: sim.url,
-      maxRetries: 3,
-    });
+    directory = directoryFor(sim);
   });
   after(() => sim.close());
 

@@ -194,15 +194,7 @@ export async function syncGroupChange(
       const groupIds = scope.filter((g) => !round.removed.has(g)).sort();
       let result: SyncResult | undefined;
       if (groupIds.length > 0) result = await syncScope(deps, groupIds, "partial");
-      if (result && (result.counts.failed > 0 || result.abortedBy)) {
-        // Keep the old link: the next attempt replays this delta and retries what failed.
-        throw new SyncError(
-          "operation",
-          "live.partial",
-          `sync of ${groupIds.length} group(s) had failures: ${result.errors.slice(0, 3).join("; ")}`,
-          { retryable: true },
-        );
-      }
+      if (result) throwIfFailed(result, `sync of ${groupIds.length} group(s)`);
       await save();
       return {
         groupIds,
@@ -240,14 +232,7 @@ export async function syncChain(deps: LiveDeps, chainId: string): Promise<GroupS
       const latest = await deps.entra.readGroupDelta({ groupIds: fresh.groupIds, start: "latest" });
       const groupIds = (deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : fresh.groupIds).sort();
       const result = await syncScope(deps, groupIds, "partial");
-      if (result.counts.failed > 0 || result.abortedBy) {
-        throw new SyncError(
-          "operation",
-          "live.partial",
-          `resync of chain ${chainId} (${groupIds.length} group(s)) had failures: ${result.errors.slice(0, 3).join("; ")}`,
-          { retryable: true },
-        );
-      }
+      throwIfFailed(result, `resync of chain ${chainId} (${groupIds.length} group(s))`);
       await deps.state.saveDeltaChain({
         ...fresh,
         deltaLink: latest.deltaLink,
@@ -257,6 +242,17 @@ export async function syncChain(deps: LiveDeps, chainId: string): Promise<GroupS
       return { groupIds, result, reset: false, enqueued: [], path: "full" };
     },
   );
+}
+
+/**
+ * A sync with failed writes (or MI lost mid-apply) fails the message, before its chain's new link is stored: the
+ * retry replays the same delta and redoes what failed.
+ */
+function throwIfFailed(result: SyncResult, what: string): void {
+  if (result.counts.failed === 0 && !result.abortedBy) return;
+  throw new SyncError("operation", "live.partial", `${what} had failures: ${result.errors.slice(0, 3).join("; ")}`, {
+    retryable: true,
+  });
 }
 
 /** One chain delta round, as the worker uses it. */

@@ -24,6 +24,11 @@ export interface MiCallOptions {
   abortSignal?: AbortSignal;
 }
 
+export interface MiListUsersOptions extends MiCallOptions {
+  /** False: leave `extras` out of every user. Default true. */
+  extras?: boolean;
+}
+
 /**
  * The Metric Insights side of the sync (MI REST API through axios). One production implementation: `MiRestDirectory`.
  * Tokens, token refresh (before expiry and on 412), and retries (429, 5xx, MI's deadlock message) are handled inside;
@@ -47,7 +52,11 @@ export interface MiDirectory {
   /** Obtains a token now, so that bad credentials fail before anything is read. Throws AuthError. */
   connect(options?: MiCallOptions): Promise<void>;
 
-  listUsers(options?: MiCallOptions): Promise<MiUser[]>;
+  /**
+   * Every MI user. `extras: false` leaves `extras` out of every user (for a run that manages no custom attribute and
+   * no trusted-server username: it would never read them, and a large MI has one object per user).
+   */
+  listUsers(options?: MiListUsersOptions): Promise<MiUser[]>;
   /**
    * The user with that username, else the one with that email (case-insensitive; `GET /api/user?username=` then
    * `?email=`, or the whole list where MI offers no lookup); undefined when MI has neither.

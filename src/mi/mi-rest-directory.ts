@@ -11,7 +11,7 @@ import { AuthError, ServiceError, SyncError } from "../errors/sync-error.js";
 import { type Logger, silentLogger } from "../logging/logger.js";
 import type { MiGroup, MiMembership, MiUser, MiUserExtras } from "../sync/model.js";
 import { type MiAuthOptions, type MiCredential, MiTokenManager } from "./mi-auth.js";
-import type { MiCallOptions, MiDirectory, MiUserPatch, NewMiUser } from "./mi-directory.js";
+import type { MiCallOptions, MiDirectory, MiListUsersOptions, MiUserPatch, NewMiUser } from "./mi-directory.js";
 import { classifyMiFailure, type MiErrorContext, type MiFailure, toMiError } from "./mi-errors.js";
 import { createMiHttpClient, type MiRequestCounts } from "./mi-http-client.js";
 import {
@@ -157,9 +157,10 @@ export class MiRestDirectory implements MiDirectory {
   }
 
   /** Every MI user (`GET /api/user`; MI has no paging). */
-  async listUsers(options?: MiCallOptions): Promise<MiUser[]> {
+  async listUsers(options?: MiListUsersOptions): Promise<MiUser[]> {
     const endpoint = "GET /api/user";
-    return parseUserList(await this.#call("listing MI users", { method: "GET", url: "/api/user" }, options), endpoint);
+    const body = await this.#call("listing MI users", { method: "GET", url: "/api/user" }, options);
+    return parseUserList(body, endpoint, { extras: options?.extras ?? true });
   }
 
   /** One MI user (`GET /api/user/id/<id>`); undefined for a user MI no longer has (404). */

@@ -81,7 +81,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown, endpoint: string):
   return result.data;
 }
 
-function toUser(raw: z.output<typeof userSchema>): MiUser {
+function toUser(raw: z.output<typeof userSchema>, withExtras = true): MiUser {
   const user: MiUser = {
     id: raw.id,
     username: raw.username,
@@ -91,6 +91,7 @@ function toUser(raw: z.output<typeof userSchema>): MiUser {
     type: raw.type,
     enabled: raw.enabled,
   };
+  if (!withExtras) return user;
   const extras = decodeUserExtrasRead(raw);
   if (extras !== undefined) user.extras = extras;
   return user;
@@ -114,13 +115,14 @@ const createdMembershipObjectSchema = z.object({ user_group_member: createdMembe
 /**
  * `GET /api/user`: `{"users": [...]}`, every MI user at once (MI has no paging). Each user is checked and converted
  * on its own, so the whole list exists once as read and once as `MiUser`s, not also as a validated copy.
+ * `extras: false` leaves the extras out (a run that manages none never reads them).
  */
-export function parseUserList(body: unknown, endpoint: string): MiUser[] {
+export function parseUserList(body: unknown, endpoint: string, read: { extras: boolean } = { extras: true }): MiUser[] {
   const users = parse(userListSchema, body, endpoint).users;
   return users.map((item, index) => {
     const user = userSchema.safeParse(item);
     if (!user.success) fail(endpoint, user.error, ["users", index]);
-    return toUser(user.data);
+    return toUser(user.data, read.extras);
   });
 }
 
@@ -129,7 +131,7 @@ export function parseUserList(body: unknown, endpoint: string): MiUser[] {
  * `{"users": [...]}`, `{"user": {...}}`, `{"user": null}` and `[]` (nothing found).
  */
 export function parseUserLookup(body: unknown, endpoint: string): MiUser[] {
-  return parse(userLookupSchema, body, endpoint).map(toUser);
+  return parse(userLookupSchema, body, endpoint).map((user) => toUser(user));
 }
 
 /** `POST /api/user` and `GET /api/user/id/<id>`: `{"user": {...}}`. */

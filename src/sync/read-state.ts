@@ -76,8 +76,11 @@ export async function readEntra(
       continue;
     }
     for (const user of page.users) {
-      entry.userIds.push(user.id);
-      users.set(user.id, user);
+      // A user in several groups arrives once per group: keep the first copy and its id string, so that the groups'
+      // member lists share one string per user instead of holding a copy per membership.
+      const known = users.get(user.id);
+      if (known === undefined) users.set(user.id, user);
+      entry.userIds.push(known?.id ?? user.id);
     }
     if (page.last && entry.error === undefined) entry.complete = true;
   }
@@ -96,11 +99,20 @@ export async function readMi(
   read: ReadOptions,
 ): Promise<MiSnapshot> {
   const call = { abortSignal: read.abortSignal };
-  const [users, groups] = await Promise.all([mi.listUsers(call), mi.listGroups(call)]);
+  // Extras are only read when the run manages some: otherwise every MI user would carry an object nothing reads.
+  const extras = options.customAttributes.length > 0 || options.trustedServerUsernameAttr !== undefined;
+  const [users, groups] = await Promise.all([mi.listUsers({ ...call, extras }), mi.listGroups(call)]);
   const limit = pLimit(read.miConcurrency ?? mi.maxConcurrency);
   const wanted = groupsToRead(entra, options, groups);
+  // Membership rows name their user by id: each row shares the id string of that MI user instead of holding its own.
+  const userIds = new Map(users.map((u) => [u.id, u.id]));
+  const readRows = async (groupId: string): Promise<readonly [string, MiMembership[]]> => {
+    const rows = await mi.listGroupMembers(groupId, call);
+    for (const row of rows) row.userId = userIds.get(row.userId) ?? row.userId;
+    return [groupId, rows];
+  };
   const memberships = new Map<string, MiMembership[]>(
-    await Promise.all(wanted.map((g) => limit(async () => [g.id, await mi.listGroupMembers(g.id, call)] as const))),
+    await Promise.all(wanted.map((g) => limit(() => readRows(g.id)))),
   );
   read.logger.info(`MI: ${users.length} user(s), ${groups.length} group(s); memberships of ${wanted.length} read`);
   return { users, groups, memberships, actingUsername: mi.actingUsername };

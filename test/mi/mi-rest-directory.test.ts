@@ -99,6 +99,9 @@ describe("MiRestDirectory: reads and writes", () => {
       enabled: true,
       extras: { customAttributes: { costCenter: "42" }, trustedServerUsername: "jdoe" },
     });
+    const withoutExtras = (await mi.listUsers({ extras: false })).find((u) => u.id === user.id);
+    assert.equal(withoutExtras?.username, "jdoe@contoso.com");
+    assert.equal(withoutExtras !== undefined && "extras" in withoutExtras, false);
     assert.deepEqual(
       (await mi.listGroups()).map((g) => g.name),
       ["Default Group", "Sales"],

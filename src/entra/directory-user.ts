@@ -17,9 +17,19 @@ export function toDirectoryUser(
   if (typeof id !== "string" || typeof userPrincipalName !== "string" || typeof accountEnabled !== "boolean") {
     return undefined;
   }
+  // `mail` is often the UPN spelled again, and attributes repeat both: equal values share one string, so that a large
+  // tenant's users (and the MI usernames and emails planned from them) do not hold each address two or three times.
+  const share = <T>(value: T): T | string =>
+    typeof value === "string" && value === userPrincipalName ? userPrincipalName : value;
   const values: DirectoryUser["attributes"] = {};
-  for (const attribute of attributes) values[attribute.requested] = readGraphAttribute(item, attribute);
-  return { id, userPrincipalName, mail: typeof mail === "string" ? mail : null, accountEnabled, attributes: values };
+  for (const attribute of attributes) values[attribute.requested] = share(readGraphAttribute(item, attribute));
+  return {
+    id,
+    userPrincipalName,
+    mail: typeof mail === "string" ? share(mail) : null,
+    accountEnabled,
+    attributes: values,
+  };
 }
 
 /** The error for a user object Graph returned without its selected properties; `where` says where ("of group …"). */

@@ -43,7 +43,7 @@ const optionalText = z
   .nullish()
   .transform((value) => (value === null || value === undefined ? "" : String(value)));
 
-const userSchema = z.looseObject({
+const userFields = {
   id: idSchema,
   username: z.string().min(1),
   first_name: optionalText,
@@ -51,7 +51,10 @@ const userSchema = z.looseObject({
   email: optionalText,
   type: userTypeSchema,
   enabled: flagSchema,
-});
+};
+const userSchema = z.looseObject(userFields);
+/** One user of a listing: only the fields `MiUser` takes are copied (the extras are read off the item itself). */
+const listedUserSchema = z.object(userFields);
 
 const groupSchema = z.looseObject({ id: idSchema, name: z.string() });
 
@@ -81,18 +84,19 @@ function parse<S extends z.ZodType>(schema: S, body: unknown, endpoint: string):
   return result.data;
 }
 
-function toUser(raw: z.output<typeof userSchema>, withExtras = true): MiUser {
+function toUser(raw: z.output<typeof listedUserSchema>, withExtras = true, item: unknown = raw): MiUser {
   const user: MiUser = {
     id: raw.id,
     username: raw.username,
     firstName: raw.first_name,
     lastName: raw.last_name,
-    email: raw.email,
+    // Usually the username spelled again: one string for both (MI lists every user at once).
+    email: raw.email === raw.username ? raw.username : raw.email,
     type: raw.type,
     enabled: raw.enabled,
   };
   if (!withExtras) return user;
-  const extras = decodeUserExtrasRead(raw);
+  const extras = decodeUserExtrasRead(item);
   if (extras !== undefined) user.extras = extras;
   return user;
 }
@@ -120,9 +124,9 @@ const createdMembershipObjectSchema = z.object({ user_group_member: createdMembe
 export function parseUserList(body: unknown, endpoint: string, read: { extras: boolean } = { extras: true }): MiUser[] {
   const users = parse(userListSchema, body, endpoint).users;
   return users.map((item, index) => {
-    const user = userSchema.safeParse(item);
+    const user = listedUserSchema.safeParse(item);
     if (!user.success) fail(endpoint, user.error, ["users", index]);
-    return toUser(user.data, read.extras);
+    return toUser(user.data, read.extras, item);
   });
 }
 

@@ -58,7 +58,8 @@ const listedUserSchema = z.object(userFields);
 
 const groupSchema = z.looseObject({ id: idSchema, name: z.string() });
 
-const membershipSchema = z.looseObject({ id: idSchema, user: idSchema, group: idSchema });
+/** A listed row: validated into a copy of its three fields only (a large group lists tens of thousands). */
+const membershipSchema = z.object({ id: idSchema, user: idSchema, group: idSchema });
 
 /** A created membership: MI's test reads only `id` (contract §2.3), so `user` and `group` may be absent. */
 const createdMembershipSchema = z.looseObject({ id: idSchema, user: idSchema.optional(), group: idSchema.optional() });

@@ -6,8 +6,9 @@ type QueueHandler = (message: unknown, context: InvocationContext) => Promise<vo
 
 /**
  * A stand-in for the Functions host's queue trigger: polls the queue, runs the worker function with the trigger
- * metadata the host passes (dequeueCount, id), deletes a message once processed, leaves a failed one to reappear
- * after its visibility timeout, and moves it to the poison queue after `maxDequeueCount` attempts, as the host does.
+ * metadata the host passes (dequeueCount, id), keeps a running message hidden, deletes it once processed, gives a
+ * failed one back to reappear after the retry delay, and moves it to the poison queue after `maxDequeueCount`
+ * attempts, as the host does.
  */
 export interface QueueRunner {
   processed: number;
@@ -21,7 +22,13 @@ export interface QueueRunner {
 export function startQueueRunner(
   queue: SyncQueue,
   handler: QueueHandler,
-  options: { concurrency?: number; pollMs?: number; visibilityTimeoutMs?: number; log?: (line: string) => void } = {},
+  options: {
+    concurrency?: number;
+    pollMs?: number;
+    /** After a failure, how long the message stays invisible before its retry (host.json `queues.visibilityTimeout`). */
+    visibilityTimeoutMs?: number;
+    log?: (line: string) => void;
+  } = {},
 ): QueueRunner {
   // host.json's queues.maxPollingInterval: how long an idle queue may wait for the host's next look.
   const pollMs = options.pollMs ?? 100;
@@ -69,6 +76,8 @@ export function startQueueRunner(
         await queue.moveToPoison(message, reason);
         runner.poisoned++;
         log(`worker: message ${message.messageId} moved to the poison queue: ${reason}`);
+      } else {
+        await queue.release(message, options.visibilityTimeoutMs ?? 2_000).catch(() => undefined);
       }
     } finally {
       inFlight--;
@@ -83,7 +92,7 @@ export function startQueueRunner(
         continue;
       }
       const messages = await queue
-        .receive({ max: batchSize - inFlight, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 2_000 })
+        .receive({ max: batchSize - inFlight, visibilityTimeoutMs: PROCESSING_VISIBILITY_MS })
         .catch(() => []);
       polls++;
       if (messages.length === 0) {
@@ -98,6 +107,12 @@ export function startQueueRunner(
   void loop();
   return runner;
 }
+
+/**
+ * A message being processed stays invisible this long (host.json's functionTimeout): the host keeps a running
+ * message hidden, however long it runs, and gives it back at once with the retry delay when it fails.
+ */
+const PROCESSING_VISIBILITY_MS = 10 * 60_000;
 
 /** host.json's `queues.batchSize`. */
 const BATCH_SIZE = 16;

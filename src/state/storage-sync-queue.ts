@@ -8,7 +8,7 @@ import { UsageError } from "../errors/sync-error.js";
 import { mapStorageError } from "./map-storage-error.js";
 import { decodeQueueMessageBody, encodeQueueMessageBody, MAX_QUEUE_MESSAGE_CHARS } from "./queue-message-body.js";
 import { StateRejectedError } from "./state-errors.js";
-import { storageStatus } from "./storage-failure.js";
+import { storageFailure, storageStatus } from "./storage-failure.js";
 import type { ReceivedMessage, SyncQueue } from "./sync-queue.js";
 
 export interface StorageSyncQueueOptions {
@@ -109,6 +109,22 @@ export class StorageSyncQueue implements SyncQueue {
         service: "queue",
         name: this.queue.name,
         operation: `delete message ${message.messageId}`,
+      });
+    }
+  }
+
+  /** See `SyncQueue.release`: `updateMessage` with the new visibility (rounded up to seconds). */
+  async release(message: ReceivedMessage, visibilityDelayMs: number): Promise<void> {
+    try {
+      await this.queue.updateMessage(message.messageId, message.popReceipt, undefined, toSeconds(visibilityDelayMs));
+    } catch (error) {
+      // Gone (404), or received again meanwhile (400 PopReceiptMismatch): another receiver has it.
+      const { status, errorCode } = storageFailure(error);
+      if (status === 404 || (status === 400 && errorCode === "PopReceiptMismatch")) return;
+      throw mapStorageError(error, {
+        service: "queue",
+        name: this.queue.name,
+        operation: `release message ${message.messageId}`,
       });
     }
   }

@@ -22,6 +22,11 @@ export interface SyncQueue {
   receive(options?: { max?: number; visibilityTimeoutMs?: number }): Promise<ReceivedMessage[]>;
   /** Deletes a processed message. */
   complete(message: ReceivedMessage): Promise<void>;
+  /**
+   * Gives a failed message back: visible again after `visibilityDelayMs`, as the Functions host does after a failure
+   * (host.json `queues.visibilityTimeout`). A message already gone or taken by another receiver is left alone.
+   */
+  release(message: ReceivedMessage, visibilityDelayMs: number): Promise<void>;
   /** Moves a message to the poison queue, with the reason, and deletes it from this one. */
   moveToPoison(message: ReceivedMessage, reason: string): Promise<void>;
   /** Approximate counts, for the status view. */

@@ -76,6 +76,21 @@ describe("StorageSyncQueue", () => {
     await queue.complete(second!);
   });
 
+  test("release gives a message held for minutes back after the retry delay, with its body; released twice is fine", async () => {
+    const { queue } = await freshQueue();
+    await queue.send(message);
+    const [first] = await queue.receive({ visibilityTimeoutMs: 600_000 });
+    await queue.release(first!, 1_000);
+    assert.deepEqual(await queue.receive(), [], "hidden for the retry delay");
+    await sleep(1600);
+    const [second] = await queue.receive({ visibilityTimeoutMs: 30_000 });
+    assert.equal(second?.messageId, first?.messageId);
+    assert.equal(second?.dequeueCount, 2);
+    assert.deepEqual(second?.body, message);
+    await queue.release(first!, 1_000); // a stale pop receipt: the message is with another receiver; left alone
+    await queue.complete(second!);
+  });
+
   test("send with a visibility delay → not receivable until the delay passes", async () => {
     const { queue } = await freshQueue();
     await queue.send(message, { visibilityDelayMs: 800 }); // rounded up to 1 s

@@ -1,7 +1,7 @@
 import { mapUser } from "./map-user.js";
 import type { DirectoryUser, MiMembership, MiUser } from "./model.js";
 import type { Plan, PlanOperation, PlanProblem } from "./plan-model.js";
-import { extrasMatch, planProfileUpdate } from "./plan-profile.js";
+import { createUserOperation, extrasMatch, planProfileUpdate } from "./plan-profile.js";
 import type { SyncOptions } from "./sync-options.js";
 import { isSelected } from "./target-groups.js";
 
@@ -94,19 +94,7 @@ export function planMembershipDelta(
       if (mi.user === undefined) {
         if (mi.how === "id-map") return { kind: "full", reason: `MI user of Entra user ${entraUserId} is gone` };
         if (options.autoCreate === "groups") return { kind: "full", reason: "--auto-create groups" };
-        creates.push({
-          op: "createUser",
-          entraUserId,
-          user: {
-            username: desired.username,
-            firstName: desired.firstName,
-            lastName: desired.lastName,
-            email: desired.email,
-            type: options.userType,
-            addToDefaultGroup: options.defaultGroup === "add",
-          },
-          reason: "member of a synced group, missing in MI",
-        });
+        creates.push(createUserOperation(desired, options));
         warnings.push(...desired.warnings);
         adds.push({
           op: "addMember",

@@ -95,3 +95,20 @@ export function pushExtras(
     reason: before ? "custom attributes changed in Entra" : "custom attributes to set",
   });
 }
+
+/** A user missing in MI, created with the run's user type, into the Default Group unless `--skip-default-group`. */
+export function createUserOperation(desired: DesiredUser, options: SyncOptions): PlanOperation {
+  return {
+    op: "createUser",
+    entraUserId: desired.entraUserId,
+    user: {
+      username: desired.username,
+      firstName: desired.firstName,
+      lastName: desired.lastName,
+      email: desired.email,
+      type: options.userType,
+      addToDefaultGroup: options.defaultGroup === "add",
+    },
+    reason: "member of a synced group, missing in MI",
+  };
+}

@@ -8,7 +8,7 @@ import {
   type PlanProblem,
   type UserRef,
 } from "./plan-model.js";
-import { extrasMatch, planProfileUpdate, pushExtras } from "./plan-profile.js";
+import { createUserOperation, extrasMatch, planProfileUpdate, pushExtras } from "./plan-profile.js";
 import type { EntraSnapshot, MiSnapshot } from "./snapshot.js";
 import type { SyncOptions } from "./sync-options.js";
 import { DEFAULT_GROUP_NAME, groupKey, isSelected, syncedTargetGroups, type TargetGroup } from "./target-groups.js";
@@ -171,19 +171,7 @@ export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOpti
           );
           continue;
         }
-        operations.push({
-          op: "createUser",
-          entraUserId: desired.entraUserId,
-          user: {
-            username: desired.username,
-            firstName: desired.firstName,
-            lastName: desired.lastName,
-            email: desired.email,
-            type: options.userType,
-            addToDefaultGroup: options.defaultGroup === "add",
-          },
-          reason: "member of a synced group, missing in MI",
-        });
+        operations.push(createUserOperation(desired, options));
         user.ref = { entraUserId: desired.entraUserId };
         if (desired.extras) pushExtras(operations, user.ref, desired.username, undefined, desired.extras);
         continue;

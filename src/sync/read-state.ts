@@ -3,7 +3,7 @@ import type { EntraDirectory, GroupSelector } from "../entra/entra-directory.js"
 import { UsageError } from "../errors/sync-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { MiDirectory } from "../mi/mi-directory.js";
-import type { DirectoryUser, MiMembership } from "./model.js";
+import type { DirectoryGroup, DirectoryUser, MiMembership } from "./model.js";
 import type { EntraSnapshot, GroupMembersRead, MiSnapshot } from "./snapshot.js";
 import { requiredAttributes, type SyncOptions } from "./sync-options.js";
 import { groupsToRead } from "./target-groups.js";
@@ -19,19 +19,19 @@ export interface ReadOptions {
 }
 
 /**
- * Reads the selected Entra groups and their users. A selector that matches no group, or a name that matches several,
- * is a usage error naming the candidates: nothing has been written at that point.
+ * The selected Entra groups. A selector that matches no group, or a name that matches several, is a usage error
+ * naming the candidates: nothing has been written at that point. With `unresolved: "skip"` the groups that do not
+ * resolve are left out and the list may be empty.
  */
-export async function readEntra(
+export async function resolveEntraGroups(
   entra: EntraDirectory,
   selector: GroupSelector,
-  options: SyncOptions,
   read: ReadOptions,
-): Promise<EntraSnapshot> {
+): Promise<DirectoryGroup[]> {
   const resolution = await entra.resolveGroups(selector, { abortSignal: read.abortSignal });
   if (resolution.unresolved.length > 0 && read.unresolved === "skip") {
     for (const u of resolution.unresolved) read.logger.warn(`Entra: group '${u.selector}' is ${u.problem}; skipped`);
-    if (resolution.groups.length === 0) return { groups: [], members: new Map(), users: new Map() };
+    if (resolution.groups.length === 0) return [];
   } else if (resolution.unresolved.length > 0) {
     const lines = resolution.unresolved.map((u) => {
       const candidates = u.candidates.map((c) => `'${c.displayName}' (${c.id})`).join(", ");
@@ -52,13 +52,21 @@ export async function readEntra(
   read.logger.info(
     `Entra: ${resolution.groups.length} group(s) selected: ${resolution.groups.map((g) => g.displayName).join(", ")}`,
   );
+  return resolution.groups;
+}
 
-  const members = new Map<string, GroupMembersRead>(
-    resolution.groups.map((g) => [g.id, { userIds: [], complete: false }]),
-  );
+/** The users of the resolved Entra groups. */
+export async function readEntraMembers(
+  entra: EntraDirectory,
+  groups: DirectoryGroup[],
+  options: SyncOptions,
+  read: ReadOptions,
+): Promise<EntraSnapshot> {
+  if (groups.length === 0) return { groups: [], members: new Map(), users: new Map() };
+  const members = new Map<string, GroupMembersRead>(groups.map((g) => [g.id, { userIds: [], complete: false }]));
   const users = new Map<string, DirectoryUser>();
   const pages = entra.listMembersOfGroups(
-    resolution.groups.map((g) => g.id),
+    groups.map((g) => g.id),
     {
       membership: options.membership,
       attributes: requiredAttributes(options),
@@ -88,7 +96,7 @@ export async function readEntra(
     if (!entry.complete && entry.error === undefined) entry.error = `the read of group ${id} ended early`;
   }
   read.logger.info(`Entra: ${users.size} distinct user(s) read`);
-  return { groups: resolution.groups, members, users };
+  return { groups, members, users };
 }
 
 /** Reads MI's users and groups once, then the memberships of the groups the run syncs. */

@@ -4,8 +4,9 @@ import type { MiDirectory } from "../mi/mi-directory.js";
 import { applyPlan } from "./apply.js";
 import { type PlanScope, planSync } from "./plan.js";
 import type { Plan } from "./plan-model.js";
-import { readEntra, readMi } from "./read-state.js";
+import { readEntraMembers, readMi, resolveEntraGroups } from "./read-state.js";
 import { checkRemovals } from "./removal-guard.js";
+import type { EntraSnapshot } from "./snapshot.js";
 import type { SyncOptions } from "./sync-options.js";
 import { buildResult, type SyncResult } from "./sync-result.js";
 
@@ -95,8 +96,16 @@ async function readAndPlan(
     unresolved: request.unresolved ?? "fail",
     ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}),
   };
-  const entra = await readEntra(ports.entra, request.selector, options, read);
-  const mi = await readMi(ports.mi, entra, options, read);
+  const groups = await resolveEntraGroups(ports.entra, request.selector, read);
+  // Which MI groups to read follows from the Entra groups alone, unless attribute groups name some (they need the
+  // users): then both sides are read at once, and a reconcile takes the longer of the two reads, not their sum.
+  const early = options.mapAttrToGroup.length === 0;
+  const shell: EntraSnapshot = { groups, members: new Map(), users: new Map() };
+  const [entra, miEarly] = await Promise.all([
+    readEntraMembers(ports.entra, groups, options, read),
+    early ? readMi(ports.mi, shell, options, read) : undefined,
+  ]);
+  const mi = miEarly ?? (await readMi(ports.mi, entra, options, read));
   if (ports.idMap) mi.knownUserIds = await ports.idMap.lookup([...entra.users.keys()]);
   return { plan: planSync(entra, mi, options, request.scope ?? "full"), knownUserIds: mi.knownUserIds };
 }

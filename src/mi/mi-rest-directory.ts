@@ -7,6 +7,7 @@
  * `mi-errors.ts` (the one reader of MI's failures), `user-extras-wire.ts` (the unverified extras guess).
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig } from "axios";
+import pLimit, { type LimitFunction } from "p-limit";
 import { AuthError, ServiceError, SyncError } from "../errors/sync-error.js";
 import { type Logger, silentLogger } from "../logging/logger.js";
 import type { MiGroup, MiMembership, MiUser, MiUserExtras } from "../sync/model.js";
@@ -78,12 +79,18 @@ export class MiRestDirectory implements MiDirectory {
   readonly #sentPasswords: string[] = [];
   /** Set once connect() has verified the acting user's rights. */
   #connected = false;
+  /**
+   * Every request of this adapter takes one of `maxConcurrency` slots: MI sees at most that many from this process,
+   * however many syncs share the adapter (a Functions instance runs several queue messages at once).
+   */
+  readonly #slots: LimitFunction;
   #actingUserId: string | undefined;
 
   constructor(options: MiRestDirectoryOptions) {
     const auth = options.auth;
     this.actingUsername = auth.username;
     this.maxConcurrency = options.maxConcurrency ?? 4;
+    this.#slots = pLimit(this.maxConcurrency);
     this.#logger = options.logger ?? silentLogger;
     const now = options.now ?? (() => new Date());
     this.#http = createMiHttpClient({
@@ -381,6 +388,10 @@ export class MiRestDirectory implements MiDirectory {
   }
 
   async #send(request: AxiosRequestConfig, credential: MiCredential, options?: MiCallOptions): Promise<unknown> {
+    return this.#slots(() => this.#sendNow(request, credential, options));
+  }
+
+  async #sendNow(request: AxiosRequestConfig, credential: MiCredential, options?: MiCallOptions): Promise<unknown> {
     const headers: Record<string, string> = { ...credential.headers };
     if (request.data !== undefined) headers["Content-Type"] = "application/json";
     const response = await this.#http.request({ ...request, headers, signal: options?.abortSignal });

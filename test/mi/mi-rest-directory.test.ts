@@ -173,6 +173,20 @@ describe("MiRestDirectory: reads and writes", () => {
     assert.equal(h.sim.requests.byRoute["GET /api/user_group_member"], 1);
   });
 
+  test("one adapter never has more than maxConcurrency requests at MI, however many callers share it", async () => {
+    const capped = await harness({ maxConcurrentRequests: 2, latencyMs: 20 });
+    try {
+      const mi = capped.client({ maxConcurrency: 2 });
+      const users = Array.from({ length: 6 }, (_, i) => capped.sim.state.addUser({ username: `cap${i}` }));
+      // Three callers, each as concurrent as the adapter allows on its own: six requests at once without a shared limit.
+      await Promise.all([0, 1, 2].map(() => Promise.all(users.map((u) => mi.getUser(u.id)))));
+      assert.equal(capped.sim.requests.entries.filter((e) => e.status === 503).length, 0, "MI never refused one");
+      assert.equal(capped.sim.requests.byRoute["GET /api/user/id/:id"], 18);
+    } finally {
+      await capped.sim.close();
+    }
+  });
+
   test("getUser: the user by id, undefined once MI no longer has it; connect() learns the acting user's id", async () => {
     const user = h.sim.state.addUser({ username: "finn", email: "finn@example.com" });
     const mi = h.client();

@@ -96,11 +96,6 @@ export class GraphHttp {
   private readonly retryOptions: RetryHandlerOptions;
   /** Retries 429/503 only: for writes that must not be repeated after a gateway timeout. */
   private readonly refusalRetryOptions: RetryHandlerOptions;
-  /**
-   * Until when (epoch ms) Graph asked this client to hold off, from the longest `Retry-After` of a throttled `$batch`
-   * answer: requests not yet sent wait for it too, instead of each meeting its own 429 (the quota is per app).
-   */
-  private holdOffUntil = 0;
 
   constructor(private readonly options: GraphHttpOptions) {
     const maxRetries = Math.min(Math.max(options.maxRetries, 0), 10);
@@ -213,7 +208,7 @@ export class GraphHttp {
         this.options.logger.debug(
           `Graph throttled ${retry.length} request(s) inside a $batch; re-posting them in ${waitSeconds.toFixed(1)} s`,
         );
-        this.holdOffUntil = Math.max(this.holdOffUntil, Date.now() + waitSeconds * 1000);
+        await sleep(waitSeconds * 1000, undefined, { signal });
       }
       pending = retry;
     }
@@ -227,8 +222,6 @@ export class GraphHttp {
     signal?: AbortSignal,
     noGatewayTimeoutRetry = false,
   ): Promise<GraphOutcome> {
-    const wait = this.holdOffUntil - Date.now();
-    if (wait > 0) await sleep(wait, undefined, { signal });
     const capture = new FailureCapture();
     const retryOptions = noGatewayTimeoutRetry ? this.refusalRetryOptions : this.retryOptions;
     let request = this.client.api(path).middlewareOptions([retryOptions, capture]);

@@ -148,64 +148,55 @@ export async function syncGroupChange(
     if (wait > 0)
       throw new DeferError(`chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`, wait);
   }
-  // With --target-group every synced group lands in one MI group: a scope smaller than all of them would remove
-  // the members the other groups bring.
-  const held = deps.config.sync.targetGroup ? chains : [chain];
-  return withLeases(
-    deps.state,
-    held.map((c) => `chain:${c.chainId}`),
-    deps.owner,
-    LEASE_TTL_MS,
-    async () => {
-      const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-      if (alreadyRead(fresh, trigger)) return coalesced;
-      const readFrom = deps.now().toISOString();
-      const round = await readChainDelta(deps, fresh, id);
-      const save = (): Promise<DeltaChain> =>
-        deps.state.saveDeltaChain({
-          ...fresh,
-          deltaLink: round.deltaLink,
-          readFrom,
-          updatedAt: deps.now().toISOString(),
-        });
-      let fullReason: string | undefined;
-      const retry = (trigger.attempt ?? 1) > 1;
-      if (trigger.reason === "notification" && retry) fullReason = `attempt ${trigger.attempt}, after a failed one`;
-      if (trigger.reason === "notification" && !retry && !round.reset) {
-        const fast = await applyMembershipDelta(deps, fresh, round.changes, synced);
-        if (fast.kind === "applied") {
-          await save();
-          return {
-            groupIds: fast.result.plan.groups.flatMap((g) => g.entraGroupIds),
-            result: fast.result,
-            reset: false,
-            enqueued: [],
-            path: "delta",
-          };
-        }
-        fullReason = fast.reason;
-        deps.logger.info(`worker: full resync of chain ${fresh.chainId}'s changed groups: ${fast.reason}`);
+  const held = heldChains(deps, chains, chain);
+  return withChainLeases(deps, held, chain, async (fresh) => {
+    if (alreadyRead(fresh, trigger)) return coalesced;
+    const readFrom = deps.now().toISOString();
+    const round = await readChainDelta(deps, fresh, id);
+    const save = (): Promise<DeltaChain> =>
+      deps.state.saveDeltaChain({
+        ...fresh,
+        deltaLink: round.deltaLink,
+        readFrom,
+        updatedAt: deps.now().toISOString(),
+      });
+    let fullReason: string | undefined;
+    const retry = (trigger.attempt ?? 1) > 1;
+    if (trigger.reason === "notification" && retry) fullReason = `attempt ${trigger.attempt}, after a failed one`;
+    if (trigger.reason === "notification" && !retry && !round.reset) {
+      const fast = await applyMembershipDelta(deps, fresh, round.changes, synced);
+      if (fast.kind === "applied") {
+        await save();
+        return {
+          groupIds: fast.result.plan.groups.flatMap((g) => g.entraGroupIds),
+          result: fast.result,
+          reset: false,
+          enqueued: [],
+          path: "delta",
+        };
       }
-      const ancestors = transitive ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a)) : [];
-      const elsewhere = ancestors.filter((a) => !chain.groupIds.includes(a));
-      for (const ancestor of elsewhere) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
-      for (const ancestor of ancestors) if (chain.groupIds.includes(ancestor)) round.affected.add(ancestor);
-      const scope = deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : [...round.affected];
-      const groupIds = scope.filter((g) => !round.removed.has(g)).sort();
-      let result: SyncResult | undefined;
-      if (groupIds.length > 0) result = await syncScope(deps, groupIds, "partial");
-      if (result) throwIfFailed(result, `sync of ${groupIds.length} group(s)`);
-      await save();
-      return {
-        groupIds,
-        ...(result ? { result } : {}),
-        reset: round.reset,
-        enqueued: elsewhere,
-        path: "full",
-        ...(fullReason === undefined ? {} : { fullReason }),
-      };
-    },
-  );
+      fullReason = fast.reason;
+      deps.logger.info(`worker: full resync of chain ${fresh.chainId}'s changed groups: ${fast.reason}`);
+    }
+    const ancestors = transitive ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a)) : [];
+    const elsewhere = ancestors.filter((a) => !chain.groupIds.includes(a));
+    for (const ancestor of elsewhere) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
+    for (const ancestor of ancestors) if (chain.groupIds.includes(ancestor)) round.affected.add(ancestor);
+    const scope = deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : [...round.affected];
+    const groupIds = scope.filter((g) => !round.removed.has(g)).sort();
+    let result: SyncResult | undefined;
+    if (groupIds.length > 0) result = await syncScope(deps, groupIds, "partial");
+    if (result) throwIfFailed(result, `sync of ${groupIds.length} group(s)`);
+    await save();
+    return {
+      groupIds,
+      ...(result ? { result } : {}),
+      reset: round.reset,
+      enqueued: elsewhere,
+      path: "full",
+      ...(fullReason === undefined ? {} : { fullReason }),
+    };
+  });
 }
 
 /**
@@ -220,27 +211,44 @@ export async function syncChain(deps: LiveDeps, chainId: string): Promise<GroupS
     deps.logger.info(`worker: delta chain ${chainId} no longer exists; nothing to resync`);
     return { groupIds: [], reset: false, enqueued: [], path: "none" };
   }
-  const held = deps.config.sync.targetGroup ? chains : [chain];
+  const held = heldChains(deps, chains, chain);
+  return withChainLeases(deps, held, chain, async (fresh) => {
+    const readFrom = deps.now().toISOString();
+    const latest = await deps.entra.readGroupDelta({ groupIds: fresh.groupIds, start: "latest" });
+    const groupIds = (deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : fresh.groupIds).sort();
+    const result = await syncScope(deps, groupIds, "partial");
+    throwIfFailed(result, `resync of chain ${chainId} (${groupIds.length} group(s))`);
+    await deps.state.saveDeltaChain({
+      ...fresh,
+      deltaLink: latest.deltaLink,
+      readFrom,
+      updatedAt: deps.now().toISOString(),
+    });
+    return { groupIds, result, reset: false, enqueued: [], path: "full" };
+  });
+}
+
+/**
+ * The chains a sync of `chain`'s groups must hold. With --target-group every synced group lands in one MI group: a
+ * scope smaller than all of them would remove the members the other groups bring, so all chains are held.
+ */
+function heldChains(deps: LiveDeps, chains: DeltaChain[], chain: DeltaChain): DeltaChain[] {
+  return deps.config.sync.targetGroup ? chains : [chain];
+}
+
+/** Runs `work` under the leases of `held`, with `chain` as stored now (read under the lease). */
+function withChainLeases<T>(
+  deps: LiveDeps,
+  held: DeltaChain[],
+  chain: DeltaChain,
+  work: (fresh: DeltaChain) => Promise<T>,
+): Promise<T> {
   return withLeases(
     deps.state,
     held.map((c) => `chain:${c.chainId}`),
     deps.owner,
     LEASE_TTL_MS,
-    async () => {
-      const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-      const readFrom = deps.now().toISOString();
-      const latest = await deps.entra.readGroupDelta({ groupIds: fresh.groupIds, start: "latest" });
-      const groupIds = (deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : fresh.groupIds).sort();
-      const result = await syncScope(deps, groupIds, "partial");
-      throwIfFailed(result, `resync of chain ${chainId} (${groupIds.length} group(s))`);
-      await deps.state.saveDeltaChain({
-        ...fresh,
-        deltaLink: latest.deltaLink,
-        readFrom,
-        updatedAt: deps.now().toISOString(),
-      });
-      return { groupIds, result, reset: false, enqueued: [], path: "full" };
-    },
+    async () => work((await deps.state.getDeltaChain(chain.chainId)) ?? chain),
   );
 }
 

@@ -1,16 +1,7 @@
-import { z } from "zod";
-import { ServiceError } from "../errors/sync-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { GraphHttp } from "./graph-http.js";
-import { type EntraIdentity, type GraphFailure, mapGraphFailure } from "./map-graph-failure.js";
-
-const ancestorPageSchema = z.object({
-  "@odata.nextLink": z.string().optional(),
-  value: z.array(z.object({ id: z.string() })),
-});
-
-/** Graph's error code for an object that does not exist (any more) (contract §5). */
-const NOT_FOUND_CODE = "request_resourcenotfound";
+import { isGone, parseIdPage } from "./id-page.js";
+import { type EntraIdentity, mapGraphFailure } from "./map-graph-failure.js";
 
 export interface ListAncestorGroupsDeps {
   http: GraphHttp;
@@ -52,28 +43,10 @@ export async function listAncestorGroups(
       }
       throw mapGraphFailure(outcome.failure, what, deps.identity);
     }
-    const page = ancestorPageSchema.safeParse(outcome.body);
-    if (!page.success) {
-      throw new ServiceError(
-        "entra",
-        "entra.protocol",
-        `Microsoft Graph answered ${what} with an unreadable page.`,
-        200,
-        {
-          cause: page.error,
-        },
-      );
-    }
-    for (const { id } of page.data.value) {
-      const ancestor = id.toLowerCase();
-      if (ancestor !== self) ancestors.add(ancestor);
-    }
-    url = page.data["@odata.nextLink"];
+    const page = parseIdPage(outcome.body, what);
+    for (const ancestor of page.ids) if (ancestor !== self) ancestors.add(ancestor);
+    url = page.nextLink;
   }
   deps.logger.debug(`Entra: group ${self} is in ${ancestors.size} group(s), read in ${pages} page(s)`);
   return [...ancestors];
-}
-
-function isGone(failure: GraphFailure): boolean {
-  return failure.status === 404 && failure.code?.toLowerCase() === NOT_FOUND_CODE;
 }

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { ServiceError } from "../errors/sync-error.js";
 import type { DirectoryUser } from "../sync/model.js";
 import { chunk } from "./chunk.js";
@@ -6,18 +5,10 @@ import { limitedUserError, toDirectoryUser } from "./directory-user.js";
 import type { ChangeContext, ChangeContextInput, GroupNesting } from "./entra-change-feed.js";
 import { resolveGraphAttribute, userSelect } from "./graph-attribute.js";
 import { type BatchGet, type GraphOutcome, MAX_BATCH } from "./graph-http.js";
-import type { GraphFailure } from "./map-graph-failure.js";
+import { isGone, parseIdPage } from "./id-page.js";
 import { mapGraphFailure } from "./map-graph-failure.js";
 import type { DeltaRoundDeps } from "./read-delta-round.js";
 import { unknownAttributeError } from "./unknown-attribute-error.js";
-
-const idPageSchema = z.object({
-  "@odata.nextLink": z.string().optional(),
-  value: z.array(z.object({ id: z.string() })),
-});
-
-/** Graph's error code for an object that does not exist (any more) (contract §5). */
-const NOT_FOUND_CODE = "request_resourcenotfound";
 
 const userRequestId = (index: number): string => `user-${index}`;
 const ancestorsRequestId = (index: number): string => `ancestors-${index}`;
@@ -114,29 +105,10 @@ function readIdPage(
     if (isGone(outcome.failure)) return { ids: [], complete: true, gone: true };
     throw mapGraphFailure(outcome.failure, what, deps.identity);
   }
-  const page = idPageSchema.safeParse(outcome.body);
-  if (!page.success) {
-    throw new ServiceError(
-      "entra",
-      "entra.protocol",
-      `Microsoft Graph answered ${what} with an unreadable page.`,
-      200,
-      {
-        cause: page.error,
-      },
-    );
-  }
-  return {
-    ids: page.data.value.map((v) => v.id.toLowerCase()),
-    complete: page.data["@odata.nextLink"] === undefined,
-    gone: false,
-  };
+  const page = parseIdPage(outcome.body, what);
+  return { ids: page.ids, complete: page.nextLink === undefined, gone: false };
 }
 
 function missingAnswer(what: string): ServiceError {
   return new ServiceError("entra", "entra.protocol", `Microsoft Graph's $batch answer lacks ${what}.`, 200);
-}
-
-function isGone(failure: GraphFailure): boolean {
-  return failure.status === 404 && failure.code?.toLowerCase() === NOT_FOUND_CODE;
 }

@@ -14,8 +14,7 @@
  * The simulators run as separate processes (bench/sims/sim-child.ts), the sync as the real command in another one;
  * results go to bench/results/<size>-<scenario>-<date>.json and a table to stdout.
  */
-import { spawnSync } from "node:child_process";
-import { ensureCertificate } from "../sim/tls/ensure-certificate.js";
+import { relaunchWithCertificate } from "../sim/tls/relaunch-with-certificate.js";
 import { writeChart } from "./chart.js";
 import { type BenchResult, formatTable, writeResult } from "./report.js";
 import { type CliScenario, runCliScenario } from "./scenarios/cli-scenarios.js";
@@ -200,21 +199,6 @@ async function main(): Promise<void> {
   for (const r of results)
     for (const note of r.notes) process.stdout.write(`  note ${r.size} ${r.scenario}: ${note}\n`);
   if (options.chart) log(`chart: ${writeChart()}`);
-}
-
-/**
- * The live scenarios call Graph from this process (the worker), and Node reads NODE_EXTRA_CA_CERTS only at start-up:
- * unless it already names the sandbox certificate, start again with it (as `sim/sandbox/main.ts` does).
- */
-async function relaunchWithCertificate(): Promise<boolean> {
-  const { certPath } = await ensureCertificate();
-  if (process.env.NODE_EXTRA_CA_CERTS === certPath) return false;
-  const child = spawnSync(process.execPath, process.argv.slice(1), {
-    stdio: "inherit",
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath },
-  });
-  process.exitCode = child.status ?? 1;
-  return true;
 }
 
 if (require.main === module) {

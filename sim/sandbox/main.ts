@@ -2,11 +2,10 @@
 // tenant, runs the real `mi-o365-usersync provision` against them, changes the directory, runs again, and prints the
 // command lines it ran and the requests each run cost. `-- --keep-running` leaves the simulators up for replaying.
 
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { buildDemoTenant } from "../graph/demo-tenant.js";
-import { ensureCertificate } from "../tls/ensure-certificate.js";
+import { relaunchWithCertificate } from "../tls/relaunch-with-certificate.js";
 import { type CliRun, cliScript, type Lab, startLab } from "./lab.js";
 import { runLiveDemo } from "./live-demo.js";
 
@@ -98,21 +97,6 @@ async function demo(lab: Lab): Promise<void> {
       process.once("SIGTERM", resolve);
     });
   }
-}
-
-/**
- * The live path runs Graph calls in this process, and Node reads NODE_EXTRA_CA_CERTS only at start-up: unless it
- * already names the sandbox certificate, make the certificate and start again with it.
- */
-async function relaunchWithCertificate(): Promise<boolean> {
-  const { certPath } = await ensureCertificate();
-  if (process.env.NODE_EXTRA_CA_CERTS === certPath) return false;
-  const child = spawnSync(process.execPath, process.argv.slice(1), {
-    stdio: "inherit",
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath },
-  });
-  process.exitCode = child.status ?? 1;
-  return true;
 }
 
 relaunchWithCertificate()

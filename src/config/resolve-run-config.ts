@@ -1,5 +1,5 @@
-import type { GroupSelector } from "../entra/entra-directory.js";
 import { UsageError } from "../errors/sync-error.js";
+import type { GroupSelector } from "../sync/ports/entra-directory.js";
 import type { SyncOptions } from "../sync/sync-options.js";
 import { parseTransformationRules } from "../sync/transformations/parse-transformation-rules.js";
 import { parseMaxRemovals } from "./max-removals.js";

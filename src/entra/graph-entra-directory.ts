@@ -1,5 +1,12 @@
 import { type Logger, silentLogger } from "../logging/logger.js";
 import type {
+  EntraDirectory,
+  GroupMembersPage,
+  GroupResolution,
+  GroupSelector,
+  ReadMembersOptions,
+} from "../sync/ports/entra-directory.js";
+import type {
   ChangeContext,
   ChangeContextInput,
   DeltaRound,
@@ -7,13 +14,6 @@ import type {
   GroupDeltaChange,
   UserDeltaChange,
 } from "./entra-change-feed.js";
-import type {
-  EntraDirectory,
-  GroupMembersPage,
-  GroupResolution,
-  GroupSelector,
-  ReadMembersOptions,
-} from "./entra-directory.js";
 import { resolveEntraEndpoints } from "./entra-endpoints.js";
 import type { CreateSubscriptionInput, EntraSubscriptions, GraphSubscription } from "./entra-subscriptions.js";
 import { type EntraCredential, EntraTokenProvider } from "./entra-token-provider.js";

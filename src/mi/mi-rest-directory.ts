@@ -11,8 +11,14 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { AuthError, ServiceError, SyncError } from "../errors/sync-error.js";
 import { type Logger, silentLogger } from "../logging/logger.js";
 import type { MiGroup, MiMembership, MiUser, MiUserExtras } from "../sync/model.js";
+import type {
+  MiCallOptions,
+  MiDirectory,
+  MiListUsersOptions,
+  MiUserPatch,
+  NewMiUser,
+} from "../sync/ports/mi-directory.js";
 import { type MiAuthOptions, type MiCredential, MiTokenManager } from "./mi-auth.js";
-import type { MiCallOptions, MiDirectory, MiListUsersOptions, MiUserPatch, NewMiUser } from "./mi-directory.js";
 import { classifyMiFailure, type MiErrorContext, type MiFailure, toMiError } from "./mi-errors.js";
 import { createMiHttpClient, type MiRequestCounts } from "./mi-http-client.js";
 import {

@@ -1,7 +1,7 @@
 import { describeError, SyncError } from "../errors/sync-error.js";
 import type { Logger } from "../logging/logger.js";
-import type { MiDirectory } from "../mi/mi-directory.js";
 import { type GroupRef, OPERATION_ORDER, type Plan, type PlanOperation, type UserRef } from "./plan-model.js";
+import type { MiDirectory } from "./ports/mi-directory.js";
 
 /** What happened to one planned operation. */
 export interface OperationResult {

@@ -1,5 +1,5 @@
-import type { MiUserPatch, NewMiUser } from "../mi/mi-directory.js";
 import type { MiUserExtras } from "./model.js";
+import type { MiUserPatch, NewMiUser } from "./ports/mi-directory.js";
 
 /**
  * A plan is ordered, JSON-serialisable data: what apply will do, why, and what planning already knows went wrong.

@@ -1,7 +1,7 @@
-import type { MiUserPatch } from "../mi/mi-directory.js";
 import type { DesiredUser } from "./map-user.js";
 import type { MiUser, MiUserExtras } from "./model.js";
 import type { PlanOperation, PlanProblem, UserRef } from "./plan-model.js";
+import type { MiUserPatch } from "./ports/mi-directory.js";
 import type { SyncOptions } from "./sync-options.js";
 
 const lower = (s: string): string => s.toLowerCase();

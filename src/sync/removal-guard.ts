@@ -1,4 +1,4 @@
-import { type MaxRemovals, removalLimit } from "../config/max-removals.js";
+import { type MaxRemovals, removalLimit } from "./max-removals.js";
 import type { Plan } from "./plan-model.js";
 
 /** The verdict of `--max-removals` on a plan. */

@@ -1,9 +1,9 @@
-import type { EntraDirectory, GroupSelector } from "../entra/entra-directory.js";
 import type { Logger } from "../logging/logger.js";
-import type { MiDirectory } from "../mi/mi-directory.js";
 import { applyPlan } from "./apply.js";
 import { type PlanScope, planSync } from "./plan.js";
 import type { Plan } from "./plan-model.js";
+import type { EntraDirectory, GroupSelector } from "./ports/entra-directory.js";
+import type { MiDirectory } from "./ports/mi-directory.js";
 import { readEntraMembers, readMi, resolveEntraGroups } from "./read-state.js";
 import { checkRemovals } from "./removal-guard.js";
 import type { EntraSnapshot } from "./snapshot.js";

@@ -1,6 +1,6 @@
-import type { MaxRemovals } from "../config/max-removals.js";
-import type { MembershipMode } from "../entra/entra-directory.js";
+import type { MaxRemovals } from "./max-removals.js";
 import type { MiUserType } from "./model.js";
+import type { MembershipMode } from "./ports/entra-directory.js";
 import type { TransformationRule } from "./transformations/parse-transformation-rules.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { MiGroup, MiMembership, MiUser, MiUserExtras, MiUserType } from "../sync/model.js";
+import type { MiGroup, MiMembership, MiUser, MiUserExtras, MiUserType } from "../model.js";
 
 export interface NewMiUser {
   username: string;

@@ -1,5 +1,4 @@
 import { InvocationContext } from "@azure/functions";
-import { MAX_DEQUEUE_COUNT, PoisonMessageError } from "../../src/live/process-sync-message.js";
 import type { SyncQueue } from "../../src/state/sync-queue.js";
 
 type QueueHandler = (message: unknown, context: InvocationContext) => Promise<void>;
@@ -10,6 +9,9 @@ type QueueHandler = (message: unknown, context: InvocationContext) => Promise<vo
  * failed one back to reappear after the retry delay, and moves it to the poison queue after `maxDequeueCount`
  * attempts, as the host does.
  */
+/** host.json `maxDequeueCount`. */
+const MAX_DEQUEUE_COUNT = 5;
+
 export interface QueueRunner {
   processed: number;
   failed: number;
@@ -72,7 +74,7 @@ export function startQueueRunner(
     } catch (error) {
       runner.failed++;
       const reason = error instanceof Error ? error.message : String(error);
-      if (error instanceof PoisonMessageError || message.dequeueCount >= MAX_DEQUEUE_COUNT) {
+      if (message.dequeueCount >= MAX_DEQUEUE_COUNT) {
         await queue.moveToPoison(message, reason);
         runner.poisoned++;
         log(`worker: message ${message.messageId} moved to the poison queue: ${reason}`);

@@ -182,6 +182,7 @@ export function resolveRunConfig(input: Settings, deps: ResolveDependencies): Ru
 
   const sync: SyncOptions = {
     command: s.command,
+    leavers: s.disableLeavers ? "disable" : "keep",
     autoCreate: s.autoCreate,
     userType: s.userType === "power_user" ? "power" : (s.userType ?? "regular"),
     userTypeExplicit: s.userType !== undefined,

@@ -26,6 +26,3 @@ export interface LiveDeps {
   /** A fresh clientState secret (≤128 characters). */
   newSecret: () => string;
 }
-
-/** How long a writer may hold a scope before another instance may take it over. */
-export const LEASE_TTL_MS = 10 * 60 * 1000;

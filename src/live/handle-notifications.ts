@@ -1,11 +1,18 @@
 import { z } from "zod";
 import type { Logger } from "../logging/logger.js";
 import type { SubscriptionRecord } from "../state/sync-state-store.js";
+import { quoteUntrusted } from "./quote-untrusted.js";
 import { groupMessage, type SyncMessage, usersMessage } from "./sync-message.js";
 import { verifyClientState } from "./verify-client-state.js";
 
 /** Graph's bodies are small (a few KB per notification); anything this big is not from Graph. */
 export const MAX_NOTIFICATION_BODY_BYTES = 256 * 1024;
+
+/**
+ * Graph's validation tokens are about 120 characters (contract §3.2); the handshake echoes the token, so a longer one
+ * is refused rather than reflected.
+ */
+export const MAX_VALIDATION_TOKEN_BYTES = 1024;
 
 /** An HTTP request as the webhook sees it; the Functions and sandbox adapters build it. */
 export interface WebhookRequest {
@@ -24,7 +31,10 @@ export interface WebhookResponse {
 
 export interface NotificationDeps {
   getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
-  /** The configured tenant; notifications for other tenants are ignored. Compared only when it is a GUID. */
+  /**
+   * The configured tenant's id (a GUID; a tenant configured by domain is resolved first, `resolveTenantId`).
+   * Notifications without it, or for another tenant, are ignored. Anything but a GUID here is a wiring error.
+   */
   tenantId: string;
   now: () => Date;
   logger: Logger;
@@ -46,8 +56,13 @@ export type GraphNotification = z.output<typeof notificationSchema>;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Answers Graph's validation handshake: 200, text/plain, the decoded token (contract §3.2). */
+/**
+ * Answers Graph's validation handshake: 200, text/plain, the decoded token (contract §3.2); the adapter adds
+ * `X-Content-Type-Options: nosniff`, so a browser never renders the echoed text as anything else. A token over
+ * `MAX_VALIDATION_TOKEN_BYTES` → 400.
+ */
 export function validationResponse(token: string): WebhookResponse {
+  if (Buffer.byteLength(token, "utf8") > MAX_VALIDATION_TOKEN_BYTES) return badRequest("validationToken too long");
   return { status: 200, contentType: "text/plain", body: token, messages: [] };
 }
 
@@ -77,12 +92,10 @@ export async function authenticateNotification(
   deps: Pick<NotificationDeps, "getSubscription" | "tenantId">,
   cache: Map<string, Promise<SubscriptionRecord | undefined>>,
 ): Promise<{ subscription: SubscriptionRecord } | { rejected: string }> {
-  if (
-    GUID.test(deps.tenantId) &&
-    notification.tenantId &&
-    notification.tenantId.toLowerCase() !== deps.tenantId.toLowerCase()
-  ) {
-    return { rejected: `notification for another tenant (${notification.tenantId})` };
+  if (!GUID.test(deps.tenantId)) throw new TypeError("the webhook's tenant must be resolved to its id (a GUID)");
+  if (notification.tenantId === undefined) return { rejected: "notification without tenantId" };
+  if (notification.tenantId.toLowerCase() !== deps.tenantId.toLowerCase()) {
+    return { rejected: `notification for another tenant (${quoteUntrusted(notification.tenantId)})` };
   }
   let lookup = cache.get(notification.subscriptionId);
   if (!lookup) {
@@ -90,10 +103,10 @@ export async function authenticateNotification(
     cache.set(notification.subscriptionId, lookup);
   }
   const subscription = await lookup;
-  if (!subscription) return { rejected: `unknown subscription ${notification.subscriptionId}` };
+  if (!subscription) return { rejected: `unknown subscription ${quoteUntrusted(notification.subscriptionId)}` };
   const secrets = { current: subscription.clientState, previous: subscription.previousClientState };
   if (!verifyClientState(notification.clientState, secrets)) {
-    return { rejected: `clientState mismatch for subscription ${notification.subscriptionId}` };
+    return { rejected: `clientState mismatch for subscription ${quoteUntrusted(notification.subscriptionId)}` };
   }
   return { subscription };
 }
@@ -139,7 +152,9 @@ export async function handleNotifications(request: WebhookRequest, deps: Notific
     else if (scope) groups.add(scope.group);
     else {
       ignored++;
-      deps.logger.warn(`graph-notifications: ignored a notification for resource '${notification.resource ?? "?"}'`);
+      deps.logger.warn(
+        `graph-notifications: ignored a notification for resource ${quoteUntrusted(notification.resource ?? "")}`,
+      );
     }
   }
   const now = deps.now();

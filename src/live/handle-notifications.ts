@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Logger } from "../logging/logger.js";
 import type { SubscriptionRecord } from "../state/sync-state-store.js";
 import { quoteUntrusted } from "./quote-untrusted.js";
-import { groupMessage, type SyncMessage, usersMessage } from "./sync-message.js";
+import { groupMessage, type SyncMessage, usersMessage, usersMessages } from "./sync-message.js";
 import { verifyClientState } from "./verify-client-state.js";
 
 /** Graph's bodies are small (a few KB per notification); anything this big is not from Graph. */
@@ -111,15 +111,21 @@ export async function authenticateNotification(
   return { subscription };
 }
 
-/** The scope a notification names: a group id, or "users". Graph capitalises `Groups/…` in practice. */
-export function notificationScope(notification: GraphNotification): { group: string } | "users" | undefined {
+/**
+ * The scope a notification names: a group id, or a user (`user`: its id when the notification names one). Graph
+ * capitalises `Groups/…` in practice.
+ */
+export function notificationScope(
+  notification: GraphNotification,
+): { group: string } | { user: string | undefined } | undefined {
   const type = notification.resourceData?.["@odata.type"]?.toLowerCase();
   const match = /^\/?(groups|users)(?:\/([^/]+))?/i.exec(notification.resource ?? "");
   const collection =
     match?.[1]?.toLowerCase() ?? (type?.endsWith(".group") ? "groups" : type?.endsWith(".user") ? "users" : undefined);
-  if (collection === "users") return "users";
   const id = notification.resourceData?.id ?? match?.[2];
-  if (collection === "groups" && id && GUID.test(id)) return { group: id.toLowerCase() };
+  const guid = id !== undefined && GUID.test(id) ? id.toLowerCase() : undefined;
+  if (collection === "users") return { user: guid };
+  if (collection === "groups" && guid) return { group: guid };
   return undefined;
 }
 
@@ -138,6 +144,7 @@ export async function handleNotifications(request: WebhookRequest, deps: Notific
   }
   const cache = new Map<string, Promise<SubscriptionRecord | undefined>>();
   const groups = new Set<string>();
+  const userIds = new Set<string>();
   let users = false;
   let ignored = 0;
   for (const notification of parsed.value) {
@@ -148,8 +155,10 @@ export async function handleNotifications(request: WebhookRequest, deps: Notific
       continue;
     }
     const scope = notificationScope(notification);
-    if (scope === "users") users = true;
-    else if (scope) groups.add(scope.group);
+    if (scope && "user" in scope) {
+      users = true;
+      if (scope.user) userIds.add(scope.user);
+    } else if (scope) groups.add(scope.group);
     else {
       ignored++;
       deps.logger.warn(
@@ -160,7 +169,12 @@ export async function handleNotifications(request: WebhookRequest, deps: Notific
   const now = deps.now();
   const messages = [
     ...[...groups].map((id) => groupMessage(id, "notification", now)),
-    ...(users ? [usersMessage("notification", now)] : []),
+    // The users it names travel along: the worker syncs them even where the users delta has no link yet.
+    ...(users
+      ? userIds.size > 0
+        ? usersMessages("notification", now, [...userIds])
+        : [usersMessage("notification", now)]
+      : []),
   ];
   deps.logger.info(
     `graph-notifications: ${parsed.value.length} received, ${messages.length} enqueued, ${ignored} ignored`,

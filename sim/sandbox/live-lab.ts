@@ -75,6 +75,8 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
     AzureWebJobsStorage: azurite.connectionString,
     NOTIFICATION_URL: `${host.url}/api/graph/notifications?code=${FUNCTION_KEY}`,
     LIFECYCLE_NOTIFICATION_URL: `${host.url}/api/graph/lifecycle?code=${FUNCTION_KEY}`,
+    // The Graph simulator's delta shows a change as soon as it notifies it (no processing delay by default).
+    SYNC_DELTA_LAG_SECONDS: "0",
     ...options.sync,
   };
   deps = await buildLiveDeps(appSettings);

@@ -72,14 +72,17 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
     )
     .map((x) => x.d);
 
-  // The email each MI account will have after this plan: the one its username owner maps to (the first in order),
-  // else the one it has. A user may take an email only an account giving it up now holds.
-  const emailAfter = new Map<string, string>();
+  // The email each MI account will have after this plan: the one its winner maps to once known (a failed owner
+  // writes nothing, so the account keeps its own), before that the one its username owner maps to. A user may take
+  // an email only from an account that gives it up.
+  const expected = new Map<string, string>();
   for (const d of desiredUsers) {
     const owned = d.enabled ? byUsername(d) : undefined;
-    if (owned && !emailAfter.has(owned.id)) emailAfter.set(owned.id, lower(d.email || owned.email));
+    if (owned && !expected.has(owned.id)) expected.set(owned.id, lower(d.email || owned.email));
   }
-  const holds = (owner: MiUser, email: string): boolean => (emailAfter.get(owner.id) ?? lower(owner.email)) === email;
+  const decided = new Map<string, string>();
+  const holds = (owner: MiUser, email: string): boolean =>
+    (decided.get(owner.id) ?? expected.get(owner.id) ?? lower(owner.email)) === email;
 
   const users = new Map<string, UserPlan>();
   const identities: PlannedIdentity[] = [];
@@ -108,12 +111,16 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
     if (clash) {
       ctx.problems.push({ code: clash.code, subject: desired.username, message: clash.message });
       if (match) failedMatches.add(match.id);
+      // The account's username owner writes nothing: the account keeps its email.
+      const owned = byUsername(desired);
+      if (owned && !claimed.has(owned.id) && !decided.has(owned.id)) decided.set(owned.id, lower(owned.email));
       continue;
     }
     seenUsernames.add(lower(desired.username));
     if (desired.email) seenEmails.add(lower(desired.email));
     if (match) {
       claimed.set(match.id, desired.username);
+      decided.set(match.id, lower(desired.email || match.email));
       identity.miUserId = match.id;
     }
     users.set(desired.entraUserId, { desired, mi: match, ref: match ? { miUserId: match.id } : undefined });

@@ -20,8 +20,14 @@ export function createReconcileHandler(
         groups: outcome.groups,
         subscriptionsCreated: outcome.subscriptions.created.length,
         subscriptionsRenewed: outcome.subscriptions.renewed.length,
+        ...(outcome.retried > 0 ? { chainsRetried: outcome.retried } : {}),
       };
       const run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
+      // A configured name that resolves to no group (or to several) is a failure of the run, whose others synced.
+      if (outcome.unresolved.length > 0) {
+        run.errors = [...outcome.unresolved.map((u) => `SYNC_GROUPS: ${u}; left out of this run`), ...run.errors];
+        if (run.status === "succeeded") run.status = "partial";
+      }
       await reportRun(deps, run);
     } catch (error) {
       await reportRun(deps, runRecordOf({ ...base, finishedAt: deps.now().toISOString() }, undefined, error));

@@ -142,7 +142,7 @@ export async function runSeed(
       clock = Math.max(clock + 1, next);
     }
     control.settle();
-    return { seed, events, messages, faults, problems: await check(deps, queue, lab, scenario) };
+    return { seed, events, messages, faults, problems: await check(deps, queue, lab) };
   } finally {
     await lab.close();
   }
@@ -476,7 +476,7 @@ async function liveDeps(
 }
 
 /** What is wrong with MI once quiet. */
-async function check(deps: LiveDeps, queue: MemoryQueue, lab: Lab, scenario: Scenario): Promise<string[]> {
+async function check(deps: LiveDeps, queue: MemoryQueue, lab: Lab): Promise<string[]> {
   const problems: string[] = [];
   if (queue.messages.length > 0) problems.push(`${queue.messages.length} message(s) never finished`);
   for (const p of queue.poisoned) problems.push(`poisoned: ${JSON.stringify(p.body)}: ${p.reason}`);
@@ -523,6 +523,5 @@ async function check(deps: LiveDeps, queue: MemoryQueue, lab: Lab, scenario: Sce
         problems.push(`${username} is in '${group.name}' but is no enabled Entra user's account`);
     }
   }
-  void scenario;
   return problems;
 }

@@ -172,7 +172,11 @@ export class StorageSyncQueue implements SyncQueue {
       const decoded = decodeQueueMessageBody(item.messageText);
       const original = isPoisonBody(decoded) ? decoded.original : decoded;
       const body = resend(original, item.insertedOn.toISOString());
-      if (body === undefined) continue;
+      if (body === undefined) {
+        // Not now: visible again at once, for the next run and for the status page's count.
+        await this.poisonQueue.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined);
+        continue;
+      }
       await this.sendTo(this.queue, body, undefined);
       try {
         await this.poisonQueue.deleteMessage(item.messageId, item.popReceipt);

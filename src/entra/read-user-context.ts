@@ -6,7 +6,7 @@ import { limitedUserError, toDirectoryUser } from "./directory-user.js";
 import type { UserContext, UserContextInput } from "./entra-change-feed.js";
 import { resolveGraphAttribute, userSelect } from "./graph-attribute.js";
 import { type BatchGet, type GraphOutcome, MAX_BATCH } from "./graph-http.js";
-import { isGone } from "./id-page.js";
+import { isGone, parsePage } from "./id-page.js";
 import type { GraphFailure } from "./map-graph-failure.js";
 import { mapGraphFailure } from "./map-graph-failure.js";
 import type { DeltaRoundDeps } from "./read-delta-round.js";

@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import type { UserContext } from "../entra/entra-change-feed.js";
+import { UserGroupsUnsupportedError } from "../entra/read-user-context.js";
 import type { DeltaChain, UserLedgerEntry } from "../state/sync-state-store.js";
 import { mapUser } from "../sync/map-user.js";
 import type { DirectoryGroup, MiMembership, MiUser } from "../sync/model.js";
@@ -136,23 +137,25 @@ async function closeOverClaims(
       };
     }
     await leases.add(pending.map((id) => `user:${id}`));
-    const [fresh, entries] = await Promise.all([
-      deps.entra
-        .readUserContext({
+    let read: Map<string, UserContext>;
+    let entries: Map<string, UserLedgerEntry>;
+    try {
+      [read, entries] = await Promise.all([
+        deps.entra.readUserContext({
           userIds: pending,
           attributes: requiredAttributes(options),
           ...(options.customAttrAppId ? { customAttrAppId: options.customAttrAppId } : {}),
           membership: options.membership,
           abortSignal: leases.signal,
-        })
-        .catch((error: unknown) => error),
-      deps.state.getUserEntries(pending),
-    ]);
-    if (fresh instanceof Error && fresh.name === "UserGroupsUnsupportedError") {
-      return { widen: { kind: "widen", to: "full", reason: fresh.message } };
+        }),
+        deps.state.getUserEntries(pending),
+      ]);
+    } catch (error) {
+      // A Graph that lists no user's groups: only whole groups can be read there.
+      if (error instanceof UserGroupsUnsupportedError)
+        return { widen: { kind: "widen", to: "full", reason: error.message } };
+      throw error;
     }
-    if (!(fresh instanceof Map)) throw fresh;
-    const read = fresh;
     // Claims first, then the look-up of other claimants: of two scopes running at once, one sees the other.
     const at = deps.now().toISOString();
     const claims: UserLedgerEntry[] = [];

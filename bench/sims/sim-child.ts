@@ -163,7 +163,11 @@ async function startGraphChild(args: string[]): Promise<{ info: SimChildInfo; cl
       }
       return { at: Date.now() };
     },
-    "GET /deliveries": () => ({ subscriptions: sim.subscriptions().length }),
+    "GET /deliveries": () => ({
+      subscriptions: sim.subscriptions().length,
+      // Notification POSTs made to the webhooks (every attempt, validation handshakes included).
+      posts: sim.notifications.deliveries.length,
+    }),
   });
   const { url, tenantId, clientId, clientSecret, certPath } = sim;
   return {

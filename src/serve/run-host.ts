@@ -48,8 +48,9 @@ export async function runHost(options: ServeOptions, io: HostIo): Promise<Runnin
   const log = (level: Level, source: string, message: string): void => {
     io.stderr(`${new Date().toISOString()} [${level}] ${source}: ${message}`);
   };
-  const settingsFile = resolve(options.settingsFile);
-  const fromFile = readSettingsFile(settingsFile, options.settingsFileExplicit);
+  const fromFile = options.settingsFile
+    ? readSettingsFile(resolve(options.settingsFile), options.settingsFileExplicit)
+    : {};
   for (const [key, value] of Object.entries(fromFile)) if (io.env[key] === undefined) io.env[key] = value;
   const appRoot = resolve(options.appRoot ?? io.env.AzureWebJobsScriptRoot ?? join(__dirname, "..", "..", ".."));
   const config = readHostConfig(appRoot, options.hostJson);

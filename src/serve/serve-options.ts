@@ -12,8 +12,8 @@ export interface ServeOptions {
   dataDir: string;
   functionKey?: string;
   masterKey?: string;
-  /** A local.settings.json whose `Values` are app settings under the environment's. */
-  settingsFile: string;
+  /** A local.settings.json whose `Values` are app settings under the environment's; none when absent. */
+  settingsFile?: string;
   /** Whether `settingsFile` was named (then it must exist). */
   settingsFileExplicit: boolean;
   /** The Functions app's folder (package.json, host.json); default app setting AzureWebJobsScriptRoot, else ours. */

@@ -1,0 +1,69 @@
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** A request as the fault rules see it. */
+export interface ProxiedRequest {
+  method: string;
+  /** Path and query, e.g. `/devstoreaccount1/misyncDeltaChains(PartitionKey='groups',RowKey='groups-0')`. */
+  path: string;
+}
+
+/**
+ * A reverse proxy in front of one storage endpoint (Azurite's table service, say) that can fail chosen requests, so
+ * that a test can make the app's storage fail midway through an invocation running in `serve`, as a worker killed
+ * at that point would leave it. A failed request never reaches storage.
+ */
+export interface StorageFaultProxy {
+  /** `http://127.0.0.1:port`: put it in the connection string in place of the endpoint's origin. */
+  origin: string;
+  /** Answers the next request `matches` accepts with a 403 (which the SDKs do not retry) instead of forwarding it. */
+  failNext(matches: (request: ProxiedRequest) => boolean): void;
+  /** Requests failed so far. */
+  readonly failed: number;
+  close(): Promise<void>;
+}
+
+export async function startStorageFaultProxy(target: string): Promise<StorageFaultProxy> {
+  const upstream = new URL(target);
+  const rules: ((request: ProxiedRequest) => boolean)[] = [];
+  let failed = 0;
+  const server: Server = createServer((req, res) => {
+    const seen: ProxiedRequest = { method: req.method ?? "GET", path: req.url ?? "/" };
+    const rule = rules.findIndex((matches) => matches(seen));
+    if (rule >= 0) {
+      rules.splice(rule, 1);
+      failed++;
+      req.resume();
+      const error = { "odata.error": { code: "AuthorizationFailure", message: { lang: "en-US", value: "injected" } } };
+      res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify(error));
+      return;
+    }
+    const forwarded = httpRequest(
+      { host: upstream.hostname, port: upstream.port, path: seen.path, method: seen.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forwarded.on("error", () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    failNext: (matches) => {
+      rules.push(matches);
+    },
+    get failed() {
+      return failed;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

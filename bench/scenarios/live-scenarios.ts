@@ -93,7 +93,7 @@ export async function runLiveScenarios(
     // As the CLI scenarios: as much of MI as the benchmark's MI allows.
     ...(config.miConcurrencyCap > 0 ? { MI_CONCURRENCY: String(Math.min(32, config.miConcurrencyCap)) } : {}),
   };
-  const serve = await spawnServe({
+  const serve = spawnServe({
     args: ["--port", String(port)],
     env: {
       ...process.env,
@@ -105,6 +105,7 @@ export async function runLiveScenarios(
       "AzureWebJobs.subscriptions.Disabled": "true",
     },
   });
+  const serveUrl = await serve.ready;
   const deps = await buildLiveDeps(appSettings);
   const runner = {
     idle: () => waitUntil(async () => (await deps.queue.depth()).queued === 0, "an empty work queue"),
@@ -114,7 +115,7 @@ export async function runLiveScenarios(
     const t0 = performance.now();
     const cli = await runSync(SYNC_ARGS, { ...process.env, ...env } as Record<string, string>);
     if (cli.status !== 0) throw new Error(`set-up sync exited ${cli.status}: ${cli.stderrTail}`);
-    await runTimerFunction({ url: serve.url, masterKey: MASTER_KEY }, "reconcile", "reconcile", deps.state);
+    await runTimerFunction({ url: serveUrl, masterKey: MASTER_KEY }, "reconcile", "reconcile", deps.state);
     await runner.idle();
     const subs = await graph.get<{ subscriptions: number }>("/deliveries");
     log(

@@ -19,7 +19,10 @@ export interface LiveLab {
   deps: LiveDeps;
   host: { url: string };
   runner: {
-    /** Resolves once the work queue holds no message, hidden ones (running, retrying, deferred) included. */
+    /**
+     * Resolves once Graph has no notification left to deliver and the work queue holds no message, hidden ones
+     * (running, retrying, deferred) included.
+     */
     idle(): Promise<void>;
     /** Stops the app (drains, as on SIGTERM): nothing more is processed. */
     stop(): Promise<void>;
@@ -82,7 +85,12 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
     deps,
     host: { url: serve.url },
     runner: {
-      idle: () => waitUntil(async () => (await deps.queue.depth()).queued === 0, "an empty work queue"),
+      // Graph's notifications first (a POST in flight becomes a message), then the queue.
+      idle: () =>
+        waitUntil(async () => {
+          await lab.graph.notifications.flush();
+          return (await deps.queue.depth()).queued === 0;
+        }, "no notification in flight and an empty work queue"),
       stop: () => serve.close(),
     },
     functionKey: FUNCTION_KEY,

@@ -4,7 +4,8 @@ import { cliScript } from "./lab.js";
 
 /** `mi-o365-usersync serve` running as its own process, as an admin runs it. */
 export interface ServeProcess {
-  url: string;
+  /** Resolves with the base URL once `serve` prints its `ready:` line; rejects if it exits first. */
+  ready: Promise<string>;
   pid: number;
   /** Every stdout line so far (start-up lines). */
   stdout: string[];
@@ -29,11 +30,8 @@ export interface SpawnServeOptions {
 
 const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-/**
- * Starts `serve` as a child process and resolves once it prints its `ready:` line; rejects with its stderr if it
- * exits first. The caller stops it (`stop`, `kill`).
- */
-export async function spawnServe(options: SpawnServeOptions): Promise<ServeProcess> {
+/** Starts `serve` as a child process (await `ready` for its URL). The caller stops it (`stop`, `kill`). */
+export function spawnServe(options: SpawnServeOptions): ServeProcess {
   const args = options.args ?? [];
   const child: ChildProcess = spawn(
     process.execPath,
@@ -54,15 +52,16 @@ export async function spawnServe(options: SpawnServeOptions): Promise<ServeProce
   const exited = new Promise<number>((resolve) =>
     child.once("exit", (code, signal) => resolve(code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0))),
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const ready = /^ready: (http:\/\/\S+)/.exec(line);
       if (ready?.[1]) resolve(ready[1]);
     });
     void exited.then((status) => reject(new Error(`serve exited ${status}: ${stderr.join("\n")}`)));
   });
+  ready.catch(() => undefined);
   return {
-    url,
+    ready,
     pid: child.pid ?? -1,
     stdout,
     stderr,

@@ -20,6 +20,9 @@ export interface StorageFaultProxy {
   failNext(matches: (request: ProxiedRequest) => boolean): void;
   /** Requests failed so far. */
   readonly failed: number;
+  /** Holds every request from now until `resume` (storage that does not answer yet). */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -27,7 +30,10 @@ export async function startStorageFaultProxy(target: string): Promise<StorageFau
   const upstream = new URL(target);
   const rules: ((request: ProxiedRequest) => boolean)[] = [];
   let failed = 0;
-  const server: Server = createServer((req, res) => {
+  let paused: Promise<void> | undefined;
+  let resume = (): void => {};
+  const server: Server = createServer(async (req, res) => {
+    await paused;
     const seen: ProxiedRequest = { method: req.method ?? "GET", path: req.url ?? "/" };
     const rule = rules.findIndex((matches) => matches(seen));
     if (rule >= 0) {
@@ -59,6 +65,15 @@ export async function startStorageFaultProxy(target: string): Promise<StorageFau
     },
     get failed() {
       return failed;
+    },
+    pause: () => {
+      paused ??= new Promise<void>((resolve) => {
+        resume = resolve;
+      });
+    },
+    resume: () => {
+      paused = undefined;
+      resume();
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -30,10 +30,6 @@ export class HostLocks {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async initialize(): Promise<void> {
-    await this.table.createTable();
-  }
-
   /** Takes the lock if it is free, expired or already ours; undefined when another holder has it. */
   async tryAcquire(name: string, owner: string, durationMs: number): Promise<HeldLock | undefined> {
     const rowKey = `${name}.lock`;

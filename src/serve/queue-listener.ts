@@ -9,7 +9,6 @@ export const PROCESSING_VISIBILITY_MS = 10 * 60_000;
 export const MIN_POLLING_INTERVAL_MS = 100;
 
 export interface QueueListenerOptions {
-  functionName: string;
   queue: QueueClient;
   poison: QueueClient;
   config: HostConfig["queues"];
@@ -45,7 +44,7 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
     }
     await poison.sendMessage(item.messageText);
     await queue.deleteMessage(item.messageId, popReceipt);
-    options.log("warning", `${options.functionName}: message ${item.messageId} moved to ${poison.name}`);
+    options.log("warning", `message ${item.messageId} moved to ${poison.name}`);
   };
 
   const handle = async (item: DequeuedMessageItem): Promise<void> => {
@@ -56,8 +55,7 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
         (updated) => {
           popReceipt = updated.popReceipt ?? popReceipt;
         },
-        (error: unknown) =>
-          options.log("warning", `${options.functionName}: could not keep ${item.messageId}: ${error}`),
+        (error: unknown) => options.log("warning", `could not keep ${item.messageId} hidden: ${error}`),
       );
     }, PROCESSING_VISIBILITY_MS / 2);
     let failure: unknown;
@@ -76,7 +74,7 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
     }
     options.log(
       "error",
-      `${options.functionName}: message ${item.messageId} failed (delivery ${item.dequeueCount} of ${config.maxDequeueCount}): ${describe(failure)}`,
+      `message ${item.messageId} failed (delivery ${item.dequeueCount} of ${config.maxDequeueCount}): ${describe(failure)}`,
     );
     if (item.dequeueCount >= config.maxDequeueCount) return toPoison(item, popReceipt);
     await queue.updateMessage(item.messageId, popReceipt, undefined, Math.ceil(config.visibilityTimeoutMs / 1000));
@@ -84,9 +82,7 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
 
   const track = (item: DequeuedMessageItem): void => {
     const task = handle(item)
-      .catch((error: unknown) =>
-        options.log("warning", `${options.functionName}: message ${item.messageId}: ${describe(error)}`),
-      )
+      .catch((error: unknown) => options.log("warning", `message ${item.messageId}: ${describe(error)}`))
       .finally(() => running.delete(task));
     running.add(task);
   };
@@ -106,7 +102,7 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
         });
         items = received.receivedMessageItems;
       } catch (error) {
-        options.log("warning", `${options.functionName}: cannot read queue ${queue.name}: ${describe(error)}`);
+        options.log("warning", `cannot read queue ${queue.name}: ${describe(error)}`);
       }
       if (stopping.signal.aborted) {
         // Fetched as we stopped: give them back at once rather than hide them for ten minutes.

@@ -191,7 +191,6 @@ export async function runHost(options: ServeOptions, io: HostIo): Promise<Runnin
         const client = account(fn.connectionString, fn.connectionSetting);
         queues.push(
           startQueueListener({
-            functionName: fn.fn.name,
             queue: client.queue(fn.queueName),
             poison: client.queue(`${fn.queueName}-poison`),
             config: config.queues,

@@ -58,7 +58,7 @@ export function startTimerListener(options: TimerListenerOptions): TimerListener
 
   const serial = (task: () => Promise<void>): Promise<void> => {
     const run = chain.then(task);
-    chain = run.catch((error: unknown) => options.log("error", `${name}: ${describe(error)}`));
+    chain = run.catch((error: unknown) => options.log("error", describe(error)));
     return run;
   };
 
@@ -81,9 +81,9 @@ export function startTimerListener(options: TimerListenerOptions): TimerListener
       locks.renew(held, TIMER_LOCK_MS).then(
         (renewed) => {
           if (renewed) held = renewed;
-          else options.log("warning", `${name}: lost its singleton lock while running`);
+          else options.log("warning", "lost its singleton lock while running");
         },
-        (error: unknown) => options.log("warning", `${name}: could not renew its singleton lock: ${describe(error)}`),
+        (error: unknown) => options.log("warning", `could not renew its singleton lock: ${describe(error)}`),
       );
     }, RENEW_EVERY_MS);
     try {
@@ -126,7 +126,7 @@ export function startTimerListener(options: TimerListenerOptions): TimerListener
 
   const runNow = async (): Promise<void> => {
     let lock = await locks.tryAcquire(name, options.owner, TIMER_LOCK_MS);
-    if (!lock) options.log("information", `${name}: waiting for the singleton lock another instance holds`);
+    if (!lock) options.log("information", "waiting for the singleton lock another instance holds");
     while (!lock) {
       if (stopped) return;
       await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));

@@ -36,7 +36,7 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
 
-interface Change {
+export interface Change {
   op: "add" | "remove";
   groupId: string;
   groupName: string;
@@ -188,13 +188,13 @@ export function burstGraphBound(
 }
 
 /** Groups no other group contains (a change there resyncs one group, not its ancestors too). */
-function topLevelGroups(tenant: BenchTenant): number[] {
+export function topLevelGroups(tenant: BenchTenant): number[] {
   const nested = new Set(tenant.groups.flatMap((gr) => gr.groupMembers));
   return tenant.groups.map((_, i) => i).filter((i) => !nested.has(i) && tenant.groups[i]!.groupMembers.length === 0);
 }
 
 /** A membership change drawn deterministically: alternately adding a user not in the group and removing one. */
-function drawChange(tenant: BenchTenant, rng: Prng, candidates: number[], add: boolean): Change {
+export function drawChange(tenant: BenchTenant, rng: Prng, candidates: number[], add: boolean): Change {
   for (;;) {
     const gi = rng.pick(candidates);
     const group = tenant.groups[gi]!;

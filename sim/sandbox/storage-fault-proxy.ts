@@ -20,6 +20,8 @@ export interface StorageFaultProxy {
   failNext(matches: (request: ProxiedRequest) => boolean): void;
   /** Requests failed so far. */
   readonly failed: number;
+  /** Requests seen, by method and path (entity keys, message ids and queries left out). */
+  readonly seen: Record<string, number>;
   /** Holds every request from now until `resume` (storage that does not answer yet). */
   pause(): void;
   resume(): void;
@@ -30,11 +32,17 @@ export async function startStorageFaultProxy(target: string): Promise<StorageFau
   const upstream = new URL(target);
   const rules: ((request: ProxiedRequest) => boolean)[] = [];
   let failed = 0;
+  const counts: Record<string, number> = {};
   let paused: Promise<void> | undefined;
   let resume = (): void => {};
   const server: Server = createServer(async (req, res) => {
     await paused;
     const seen: ProxiedRequest = { method: req.method ?? "GET", path: req.url ?? "/" };
+    const kind = `${seen.method} ${seen.path
+      .replace(/\?.*$/, "")
+      .replace(/\(.*\)$/, "()")
+      .replace(/\/messages\/[^/]+$/, "/messages/:id")}`;
+    counts[kind] = (counts[kind] ?? 0) + 1;
     const rule = rules.findIndex((matches) => matches(seen));
     if (rule >= 0) {
       rules.splice(rule, 1);
@@ -66,6 +74,7 @@ export async function startStorageFaultProxy(target: string): Promise<StorageFau
     get failed() {
       return failed;
     },
+    seen: counts,
     pause: () => {
       paused ??= new Promise<void>((resolve) => {
         resume = resolve;

@@ -103,6 +103,7 @@ export async function runLiveScenarios(
       // The timers run when the bench says so, never on their schedule in the middle of a scenario.
       "AzureWebJobs.reconcile.Disabled": "true",
       "AzureWebJobs.subscriptions.Disabled": "true",
+      "AzureWebJobs.poison-redrive.Disabled": "true",
     },
   });
   const serveUrl = await serve.ready;

@@ -59,7 +59,7 @@ export function initialRound(ctx: SimContext, state: DeltaState): DeltaObject[] 
  * whose change touches no selected property does not appear (contract §2: "a change to a property not in $select
  * does not surface the object at all"); updated objects repeat all selected properties.
  */
-export function changesRound(ctx: SimContext, state: DeltaState, upToSeq: number): DeltaObject[] {
+export function changesRound(ctx: SimContext, state: DeltaState, upToSeq: number, replay = 0): DeltaObject[] {
   const directory = ctx.directory;
   const wanted = (id: string) => state.ids === null || state.ids.includes(id);
   const touched = new Map<string, { changed: boolean; removed?: RemovalReason; members: Map<string, MemberRef> }>();
@@ -71,8 +71,9 @@ export function changesRound(ctx: SimContext, state: DeltaState, upToSeq: number
     }
     return found;
   };
-  for (const change of directory.changesSince(state.seq)) {
-    if (change.seq > upToSeq) break;
+  const replayed =
+    replay > 0 ? directory.changesSince(Math.max(0, state.seq - replay)).filter((c) => c.seq <= state.seq) : [];
+  for (const change of [...directory.changesSince(state.seq).filter((c) => c.seq <= upToSeq), ...replayed]) {
     if (state.resource === "users") {
       if (change.kind === "userUpserted" && wanted(change.userId) && selects(state, change.properties)) {
         entry(change.userId).changed = true;

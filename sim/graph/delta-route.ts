@@ -36,7 +36,7 @@ export function deltaRoute(ctx: SimContext, query: ODataQuery, resource: "groups
       );
     }
     const upTo = visibleSeq(ctx, state.seq, now);
-    const objects = changesRound(ctx, state, upTo);
+    const objects = changesRound(ctx, state, upTo, ctx.faults.takeDeltaReplay());
     return serveRound(ctx, objects, { ...state, seq: upTo, issuedAt: now }, plainContext);
   }
 

@@ -33,6 +33,7 @@ interface ActiveFault extends FaultSpec {
 export class GraphFaults {
   private queue: ActiveFault[] = [];
   private resetPending = false;
+  private replayPending = 0;
   private tokenCutoff = 0;
   /** Delay added before answering each HTTP request, in ms. */
   latencyMs: number;
@@ -52,6 +53,23 @@ export class GraphFaults {
   clear(): void {
     this.queue = [];
     this.resetPending = false;
+    this.replayPending = 0;
+  }
+
+  /**
+   * The next round read from a deltaLink also replays the `entries` change-log entries just before that link, after
+   * the round's own changes ("Replays are possible", no ordering is documented: contract §2): an old `@removed` of a
+   * member since re-added arrives again, last.
+   */
+  replayDelta(entries: number): void {
+    this.replayPending = entries;
+  }
+
+  /** How many entries the next deltaLink round replays (then 0). */
+  takeDeltaReplay(): number {
+    const n = this.replayPending;
+    this.replayPending = 0;
+    return n;
   }
 
   /** The next delta request carrying a `$deltatoken` or `$skiptoken` answers `410 Gone` with a `Location` (contract §2). */

@@ -10,6 +10,11 @@ export interface GraphSimOptions {
   port?: number;
   /** Tenant GUID accepted in authority paths; default `8c3f1e2a-5b6d-4e7f-9a0b-1c2d3e4f5a6b`. */
   tenantId?: string;
+  /**
+   * The tenant's domain, accepted in authority paths like its id (as Entra accepts any verified domain); default
+   * `contoso.onmicrosoft.com`. The OpenID configuration read by domain names the tenant by id, as Entra's does.
+   */
+  tenantDomain?: string;
   /** App (client) id accepted by the token endpoint; default `0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b`. */
   clientId?: string;
   /** Client secret accepted by the token endpoint; default `sim-client-secret`. */
@@ -51,6 +56,8 @@ export interface GraphSim {
   /** `https://localhost:<port>`, no trailing slash. */
   url: string;
   tenantId: string;
+  /** The domain the authority also accepts for the tenant (lower case). */
+  tenantDomain: string;
   clientId: string;
   clientSecret: string;
   /** The TLS certificate the server presents; trust it with `NODE_EXTRA_CA_CERTS`. */

@@ -20,6 +20,7 @@ import { SubscriptionStore } from "./subscription-store.js";
 import { handleTokenRequest, openIdConfiguration, signingKeys, type TokenEndpointConfig } from "./token-endpoint.js";
 
 const DEFAULT_TENANT_ID = "8c3f1e2a-5b6d-4e7f-9a0b-1c2d3e4f5a6b";
+const DEFAULT_TENANT_DOMAIN = "contoso.onmicrosoft.com";
 const DEFAULT_CLIENT_ID = "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
@@ -28,6 +29,7 @@ const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
 export async function startGraphSim(options: GraphSimOptions = {}): Promise<GraphSim> {
   const certificate = await ensureCertificate(options.certificateDir);
   const tenantId = (options.tenantId ?? DEFAULT_TENANT_ID).toLowerCase();
+  const tenantDomain = (options.tenantDomain ?? DEFAULT_TENANT_DOMAIN).toLowerCase();
   const clientId = (options.clientId ?? DEFAULT_CLIENT_ID).toLowerCase();
   const clientSecret = options.clientSecret ?? "sim-client-secret";
   const now = options.now ?? (() => new Date());
@@ -83,6 +85,7 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
   const tokenConfig: TokenEndpointConfig = {
     baseUrl,
     tenantId,
+    tenantDomain,
     clientId,
     clientSecret,
     clientCertificatePem: options.clientCertificatePem,
@@ -167,7 +170,9 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
       );
     }
     const metadata = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/i.exec(path);
-    if (metadata?.[1] && method === "GET") return openIdConfiguration(baseUrl, metadata[1]);
+    if (metadata?.[1] && method === "GET") {
+      return openIdConfiguration(tokenConfig, decodeURIComponent(metadata[1]), ids.clientRequestId);
+    }
     if (/^\/[^/]+\/discovery\/v2\.0\/keys$/i.test(path) && method === "GET") return signingKeys();
     return {
       ...graphError(404, "NotFound", `No simulator endpoint at ${method} ${path}.`, ids),
@@ -178,6 +183,7 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
   return {
     url: baseUrl,
     tenantId,
+    tenantDomain,
     clientId,
     clientSecret,
     certPath: certificate.certPath,

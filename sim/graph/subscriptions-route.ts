@@ -65,11 +65,14 @@ export async function createSubscription(ctx: SimContext, req: GraphRequest): Pr
   return jsonOk(entity(ctx, subscription), 201);
 }
 
-/** `GET /subscriptions`: the app's live subscriptions (expired ones are gone). */
+/**
+ * `GET /subscriptions`: the app's live subscriptions (expired ones are gone), each with `clientState: null`: Graph
+ * leaves it out of lists by design and returns it only from `GET /subscriptions/{id}` (microsoft-graph-docs#4807).
+ */
 export function listSubscriptions(ctx: SimContext): GraphResponse {
   return jsonOk({
     "@odata.context": `${ctx.baseUrl}/v1.0/$metadata#subscriptions`,
-    value: ctx.subscriptions.live().map(subscriptionJson),
+    value: ctx.subscriptions.live().map((s) => ({ ...subscriptionJson(s), clientState: null })),
   });
 }
 

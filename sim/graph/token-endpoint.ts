@@ -7,6 +7,7 @@ import { verifyClientAssertion } from "./verify-client-assertion.js";
 export interface TokenEndpointConfig {
   baseUrl: string;
   tenantId: string;
+  tenantDomain: string;
   clientId: string;
   clientSecret: string;
   clientCertificatePem: string | undefined;
@@ -32,13 +33,8 @@ export function handleTokenRequest(
   const fail = (status: number, error: string, aadsts: number, description: string): GraphResponse =>
     aadError(config.baseUrl, status, error, aadsts, description, correlationId);
 
-  if (tenant.toLowerCase() !== config.tenantId.toLowerCase()) {
-    return fail(
-      400,
-      "invalid_request",
-      90002,
-      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
-    );
+  if (!isThisTenant(config, tenant)) {
+    return fail(400, "invalid_request", 90002, tenantNotFound(tenant));
   }
   if (!contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
     return fail(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
@@ -118,13 +114,35 @@ export function handleTokenRequest(
   };
 }
 
+/** Whether an authority path segment names the simulated tenant: its id or its domain, case-insensitively. */
+export function isThisTenant(config: Pick<TokenEndpointConfig, "tenantId" | "tenantDomain">, tenant: string): boolean {
+  const name = tenant.toLowerCase();
+  return name === config.tenantId.toLowerCase() || name === config.tenantDomain.toLowerCase();
+}
+
+function tenantNotFound(tenant: string): string {
+  return `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
+}
+
 /**
  * `GET /{tenant}/v2.0/.well-known/openid-configuration`: what MSAL reads when the authority is the simulator and
- * `knownAuthorities` names it (toolchain notes §4, case b1). The issuer sits on the same origin, so MSAL's issuer
- * check passes.
+ * `knownAuthorities` names it (toolchain notes §4, case b1), and what resolves a domain to the tenant id. As Entra's,
+ * every endpoint and the issuer name the tenant by id, whether it was asked for by id or by domain; the issuer sits
+ * on the same origin, so MSAL's issuer check passes. An unknown tenant → 400 `invalid_tenant` (AADSTS90002).
  */
-export function openIdConfiguration(baseUrl: string, tenant: string): GraphResponse {
-  const root = `${baseUrl}/${tenant}`;
+export function openIdConfiguration(
+  config: Pick<TokenEndpointConfig, "baseUrl" | "tenantId" | "tenantDomain">,
+  tenant: string,
+  correlationId: string,
+): GraphResponse {
+  const { baseUrl } = config;
+  if (!isThisTenant(config, tenant)) {
+    return {
+      ...aadError(baseUrl, 400, "invalid_tenant", 90002, tenantNotFound(tenant), correlationId),
+      route: "GET /openid-configuration",
+    };
+  }
+  const root = `${baseUrl}/${config.tenantId}`;
   return {
     status: 200,
     headers: { ...AAD_JSON },

@@ -64,6 +64,7 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
     // The timers run when a test says so (the admin API), never on their schedule in the middle of one.
     "AzureWebJobs.reconcile.Disabled": "true",
     "AzureWebJobs.subscriptions.Disabled": "true",
+    "AzureWebJobs.poison-redrive.Disabled": "true",
     ...options.sync,
   };
   const serve: RunningServe = await startServe({

@@ -43,11 +43,19 @@ export const APP_SETTING_NAMES = {
   attributesTransformation: "SYNC_ATTRIBUTES_TRANSFORMATION",
   processUsers: "SYNC_PROCESS_USERS",
   maxRemovals: "SYNC_MAX_REMOVALS",
+  disableLeavers: "SYNC_DEPROVISION",
 } as const satisfies Partial<Record<keyof Settings, string>>;
 
 type Environment = Record<string, string | undefined>;
 
-const BOOLEAN_KEYS = new Set<string>(["dryRun", "verbose", "skipDefaultGroup", "processChildGroups", "force"]);
+const BOOLEAN_KEYS = new Set<string>([
+  "dryRun",
+  "verbose",
+  "skipDefaultGroup",
+  "processChildGroups",
+  "force",
+  "disableLeavers",
+]);
 
 function parseBoolean(name: string, value: string): boolean {
   const v = value.trim().toLowerCase();
@@ -98,6 +106,11 @@ export const liveSettingsSchema = z.object({
   SUBSCRIPTION_RENEW_BEFORE_MINUTES: z.coerce.number().int().min(15).default(1_440),
   /** Per app+tenant quota for directory subscriptions (contract §3.1: 100). */
   SUBSCRIPTION_QUOTA: z.coerce.number().int().min(2).default(100),
+  /**
+   * The worker's wait after a failed attempt, doubling with each further one up to 5 minutes; 8 attempts span about
+   * 15 minutes at the default (longer than a 5-minute outage of MI or Graph) before the poison queue.
+   */
+  SYNC_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
   /** Above this many groups the timer reconcile fans out one queue message per group. */
   RECONCILE_FANOUT_THRESHOLD: z.coerce.number().int().min(0).default(20),
 });

@@ -1,5 +1,5 @@
-import type { GroupSelector } from "../entra/entra-directory.js";
 import { UsageError } from "../errors/sync-error.js";
+import type { GroupSelector } from "../sync/ports/entra-directory.js";
 import type { SyncOptions } from "../sync/sync-options.js";
 import { parseTransformationRules } from "../sync/transformations/parse-transformation-rules.js";
 import { parseMaxRemovals } from "./max-removals.js";
@@ -72,8 +72,9 @@ export interface ResolveDependencies {
 
 /**
  * Validates settings and resolves them into a RunConfig. Every problem is a UsageError whose one-line message names
- * the flag (and environment variable) to fix; nothing has been read or written when it is thrown. Secret values never
- * appear in messages.
+ * the flag (and environment variable) to fix; nothing has been read or written when it is thrown. Messages name a
+ * setting, never quote its value: in Azure the certificate setting holds the PEM (or a base64 PFX) itself, and a URL
+ * may carry credentials (`https://user:password@proxy`).
  */
 export function resolveRunConfig(input: Settings, deps: ResolveDependencies): RunConfig {
   const parsed = settingsSchema.safeParse(input);
@@ -112,16 +113,17 @@ export function resolveRunConfig(input: Settings, deps: ResolveDependencies): Ru
     let pem: string;
     try {
       pem = deps.readFile(s.clientCertificate);
-    } catch {
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
       throw new UsageError(
         "usage.certificate_unreadable",
-        `--client-certificate: cannot read '${s.clientCertificate}'`,
+        `${SETTING_SOURCES.clientCertificate}: cannot read the file it names${typeof code === "string" ? ` (${code})` : ""}; give the path of a PEM file holding the certificate and its private key`,
       );
     }
     if (!pem.includes("PRIVATE KEY") || !pem.includes("CERTIFICATE")) {
       throw new UsageError(
         "usage.certificate_invalid",
-        `--client-certificate: '${s.clientCertificate}' must be a PEM file holding both the certificate and its private key`,
+        `${SETTING_SOURCES.clientCertificate}: must be a PEM file holding both the certificate and its private key`,
       );
     }
     credential = { kind: "certificate", pem };
@@ -182,6 +184,7 @@ export function resolveRunConfig(input: Settings, deps: ResolveDependencies): Ru
 
   const sync: SyncOptions = {
     command: s.command,
+    leavers: s.disableLeavers ? "disable" : "keep",
     autoCreate: s.autoCreate,
     userType: s.userType === "power_user" ? "power" : (s.userType ?? "regular"),
     userTypeExplicit: s.userType !== undefined,
@@ -233,14 +236,14 @@ function parseUrl(text: string, key: string): URL {
   try {
     return new URL(text);
   } catch {
-    throw new UsageError("usage.invalid_setting", `${SETTING_SOURCES[key] ?? flagName(key)}: '${text}' is not a URL`);
+    throw new UsageError("usage.invalid_setting", `${SETTING_SOURCES[key] ?? flagName(key)}: not a URL`);
   }
 }
 
 function httpsUrl(text: string, key: string): string {
   const url = parseUrl(text, key);
   if (url.protocol !== "https:") {
-    throw new UsageError("usage.invalid_setting", `${SETTING_SOURCES[key]}: must be an https URL, got '${text}'`);
+    throw new UsageError("usage.invalid_setting", `${SETTING_SOURCES[key]}: must be an https URL, got ${url.protocol}`);
   }
   return url.origin;
 }

@@ -60,6 +60,8 @@ export const settingsSchema = z
     attributesTransformation: z.string().optional(),
     processUsers: z.string().optional(),
     maxRemovals: z.string().optional(),
+    /** The app's SYNC_DEPROVISION: the timer reconcile also disables who left (the CLI runs `deprovision` instead). */
+    disableLeavers: z.boolean().default(false),
   })
   .strict();
 

@@ -1,10 +1,13 @@
-import type { DirectoryUser } from "../sync/model.js";
+import type { DirectoryGroup, DirectoryUser } from "../sync/model.js";
+import type { MembershipMode } from "../sync/ports/entra-directory.js";
 
 /** What one group's entries in a delta round said. Several pages about one group are merged by the adapter. */
 export interface GroupDeltaChange {
   groupId: string;
   /** Set when the group itself was deleted (`changed`: soft-deleted, `deleted`: gone). */
   removed?: "changed" | "deleted";
+  /** The group's display name, when the round gave it. */
+  displayName?: string;
   /** Direct user members added / removed in this round (`members@delta`, users only). */
   usersAdded: string[];
   usersRemoved: string[];
@@ -21,31 +24,22 @@ export interface UserDeltaChange {
   user?: DirectoryUser;
 }
 
-/** What the live path's fast path asks Graph about membership changes (see `readChangeContext`). */
-export interface ChangeContextInput {
-  /** The groups the changes are in. */
-  groupIds: readonly string[];
-  /** Users to read (the ones added), each once. */
+/** What a sync limited to some users asks Graph (see `readUserContext`). */
+export interface UserContextInput {
   userIds: readonly string[];
   attributes: readonly string[];
   customAttrAppId?: string;
-  /** Also read, for each group, the groups that contain it and whether it holds groups (transitive membership). */
-  nesting: boolean;
+  /** `transitive`: the groups holding each user through nesting too. */
+  membership: MembershipMode;
   abortSignal?: AbortSignal;
 }
 
-/** Where a group stands among groups. `complete` is false when a list had further pages (not read) or it is gone. */
-export interface GroupNesting {
-  ancestors: string[];
-  hasNestedGroups: boolean;
-  complete: boolean;
-}
-
-export interface ChangeContext {
-  /** Each user asked for, as member reads build it; `null` when Graph no longer has the user. */
-  users: Map<string, DirectoryUser | null>;
-  /** With `nesting`: by group id (lowercase). */
-  nesting: Map<string, GroupNesting>;
+/** One user as Graph has it now, and the groups holding it. */
+export interface UserContext {
+  /** `null` when Graph no longer has the user (deleted or soft-deleted). */
+  user: DirectoryUser | null;
+  /** Every group holding the user (ids lowercase, with current names); empty for a user Graph no longer has. */
+  groups: DirectoryGroup[];
 }
 
 export interface DeltaRound<T> {
@@ -84,8 +78,8 @@ export interface EntraChangeFeed {
   listAncestorGroups(groupId: string, options?: { abortSignal?: AbortSignal }): Promise<string[]>;
 
   /**
-   * The users named by a membership change and (with `nesting`) the group's place among groups, in one `$batch`
-   * request for up to 20 inner requests: what the live path's fast path reads instead of the whole group.
+   * Each user and every group holding it, in one `$batch` per 10 users: what a sync limited to some users reads
+   * instead of whole groups. Throws UserGroupsUnsupportedError where Graph lists no user's groups.
    */
-  readChangeContext(input: ChangeContextInput): Promise<ChangeContext>;
+  readUserContext(input: UserContextInput): Promise<Map<string, UserContext>>;
 }

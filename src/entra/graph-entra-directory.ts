@@ -1,19 +1,19 @@
 import { type Logger, silentLogger } from "../logging/logger.js";
 import type {
-  ChangeContext,
-  ChangeContextInput,
-  DeltaRound,
-  EntraChangeFeed,
-  GroupDeltaChange,
-  UserDeltaChange,
-} from "./entra-change-feed.js";
-import type {
   EntraDirectory,
   GroupMembersPage,
   GroupResolution,
   GroupSelector,
   ReadMembersOptions,
-} from "./entra-directory.js";
+} from "../sync/ports/entra-directory.js";
+import type {
+  DeltaRound,
+  EntraChangeFeed,
+  GroupDeltaChange,
+  UserContext,
+  UserContextInput,
+  UserDeltaChange,
+} from "./entra-change-feed.js";
 import { resolveEntraEndpoints } from "./entra-endpoints.js";
 import type { CreateSubscriptionInput, EntraSubscriptions, GraphSubscription } from "./entra-subscriptions.js";
 import { type EntraCredential, EntraTokenProvider } from "./entra-token-provider.js";
@@ -22,9 +22,9 @@ import { GraphSubscriptionsClient } from "./graph-subscriptions-client.js";
 import { listAncestorGroups } from "./list-ancestor-groups.js";
 import { listMembersOfGroups } from "./list-members-of-groups.js";
 import type { EntraIdentity } from "./map-graph-failure.js";
-import { readChangeContext } from "./read-change-context.js";
 import type { DeltaRoundDeps } from "./read-delta-round.js";
 import { type ReadGroupDeltaInput, readGroupDelta } from "./read-group-delta.js";
+import { readUserContext } from "./read-user-context.js";
 import { type ReadUserDeltaInput, readUserDelta } from "./read-user-delta.js";
 import { resolveGroups } from "./resolve-groups.js";
 
@@ -127,9 +127,9 @@ export class GraphEntraDirectory implements EntraDirectory, EntraChangeFeed, Ent
     return listAncestorGroups(groupId, options, this.deltaDeps());
   }
 
-  /** See `read-change-context.ts`: users and nesting for the live fast path, one `$batch` per 20 inner requests. */
-  readChangeContext(input: ChangeContextInput): Promise<ChangeContext> {
-    return readChangeContext(input, this.deltaDeps());
+  /** See `read-user-context.ts`: users and the groups holding them, for a sync limited to some users. */
+  readUserContext(input: UserContextInput): Promise<Map<string, UserContext>> {
+    return readUserContext(input, this.deltaDeps());
   }
 
   createSubscription(input: CreateSubscriptionInput): Promise<GraphSubscription> {

@@ -19,6 +19,7 @@ export interface ReadGroupDeltaInput {
 /** One group's changes while a round is read: sets keep each id once; the latest entry about a member wins. */
 interface GroupAccumulator {
   removed?: "changed" | "deleted";
+  displayName?: string;
   usersAdded: Set<string>;
   usersRemoved: Set<string>;
   groupsChanged: Set<string>;
@@ -27,7 +28,7 @@ interface GroupAccumulator {
 /**
  * One group delta round (`EntraChangeFeed.readGroupDelta`).
  *
- * Without `deltaLink`: `GET /groups/delta?$select=members&$filter=id eq '<a>' or id eq '<b>'…` over 1 to 50 distinct
+ * Without `deltaLink`: `GET /groups/delta?$select=displayName,members&$filter=id eq '<a>' or id eq '<b>'…` over 1 to 50 distinct
  * ids (else a programmer `RangeError`), plus `$deltatoken=latest` for `start: "latest"` (a link and no data). With
  * `deltaLink`: that URL whole; `groupIds` and `start` are then ignored.
  *
@@ -38,6 +39,9 @@ interface GroupAccumulator {
  * lists past removals, and the full state is the added members. A group entry with `@removed` sets `removed`.
  * Within a round, if one member is both added and removed, the entry read last wins. Rounds are not deduplicated
  * against each other: replays happen and the consumer is idempotent.
+ *
+ * `displayName` is the group's name as the round last gave it (Graph repeats selected properties on every change, so
+ * a rename shows as an entry whose name differs from the one on record).
  *
  * Errors as `readDeltaRound`: `DeltaResetError` for an expired (400) or reset (410) token.
  */
@@ -65,6 +69,7 @@ export async function readGroupDelta(
         }
         const removed = removalReason(entry["@removed"]);
         if (removed !== undefined) group.removed = removed;
+        if (typeof entry.displayName === "string") group.displayName = entry.displayName;
         const members = entry["members@delta"];
         if (Array.isArray(members)) for (const member of members) addMember(group, member, initial);
       },
@@ -77,6 +82,7 @@ export async function readGroupDelta(
     changes.push({
       groupId,
       ...(group.removed === undefined ? {} : { removed: group.removed }),
+      ...(group.displayName === undefined ? {} : { displayName: group.displayName }),
       usersAdded: [...group.usersAdded],
       usersRemoved: [...group.usersRemoved],
       groupsChanged: [...group.groupsChanged],
@@ -94,7 +100,7 @@ export function initialGroupDeltaUrl(groupIds: readonly string[], start: "latest
     );
   }
   const filter = encodeURIComponent(ids.map((id) => `id eq ${odataString(id)}`).join(" or "));
-  return `/groups/delta?$select=members&$filter=${filter}${start === "latest" ? "&$deltatoken=latest" : ""}`;
+  return `/groups/delta?$select=displayName,members&$filter=${filter}${start === "latest" ? "&$deltatoken=latest" : ""}`;
 }
 
 function addMember(group: GroupAccumulator, member: unknown, initial: boolean): void {

@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { handleLifecycle } from "../live/handle-lifecycle.js";
-import type { NotificationDeps } from "../live/handle-notifications.js";
+import { type NotificationDeps, validationResponse } from "../live/handle-notifications.js";
 import { readWebhookRequest, toHttpResponse } from "./http-adapter.js";
 import { syncQueueOutput } from "./queue-binding.js";
 import { contextLogger, getWebhookDeps } from "./runtime.js";
@@ -12,12 +12,8 @@ export function createGraphLifecycleHandler(
   return async (request, context) => {
     const input = await readWebhookRequest(request);
     if ("status" in input) return toHttpResponse(input, context);
-    if (input.validationToken !== null) {
-      return toHttpResponse(
-        { status: 200, contentType: "text/plain", body: input.validationToken, messages: [] },
-        context,
-      );
-    }
+    // The handshake must work even before the app is fully configured (contract §3.2: 10 s, text/plain).
+    if (input.validationToken !== null) return toHttpResponse(validationResponse(input.validationToken), context);
     const response = await handleLifecycle(input, { ...(await getDeps()), logger: contextLogger(context) });
     return toHttpResponse(response, context);
   };

@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { handleNotifications, type NotificationDeps } from "../live/handle-notifications.js";
+import { handleNotifications, type NotificationDeps, validationResponse } from "../live/handle-notifications.js";
 import { readWebhookRequest, toHttpResponse } from "./http-adapter.js";
 import { syncQueueOutput } from "./queue-binding.js";
 import { contextLogger, getWebhookDeps } from "./runtime.js";
@@ -12,18 +12,11 @@ export function createGraphNotificationsHandler(
     const input = await readWebhookRequest(request);
     if ("status" in input) return toHttpResponse(input, context);
     // The handshake must work even before the app is fully configured (contract §3.2: 10 s, text/plain).
-    if (input.validationToken !== null) return toHttpResponse(await handleNotifications(input, nullDeps), context);
+    if (input.validationToken !== null) return toHttpResponse(validationResponse(input.validationToken), context);
     const response = await handleNotifications(input, { ...(await getDeps()), logger: contextLogger(context) });
     return toHttpResponse(response, context);
   };
 }
-
-const nullDeps: NotificationDeps = {
-  getSubscription: async () => undefined,
-  tenantId: "",
-  now: () => new Date(),
-  logger: { debug() {}, info() {}, warn() {} },
-};
 
 app.http("graph-notifications", {
   methods: ["POST"],

@@ -25,8 +25,15 @@ export async function readWebhookRequest(request: HttpRequest): Promise<WebhookR
   return { validationToken: null, body: await request.text() };
 }
 
-/** Hands the messages to the queue output binding and turns the use case's answer into the HTTP response. */
+/**
+ * Hands the messages to the queue output binding and turns the use case's answer into the HTTP response. Every
+ * answer says `nosniff`: the handshake echoes caller-supplied text, which must only ever be read as text/plain.
+ */
 export function toHttpResponse(response: WebhookResponse, context: InvocationContext): HttpResponseInit {
   if (response.messages.length > 0) context.extraOutputs.set(syncQueueOutput, response.messages);
-  return { status: response.status, headers: { "content-type": response.contentType }, body: response.body };
+  return {
+    status: response.status,
+    headers: { "content-type": response.contentType, "x-content-type-options": "nosniff" },
+    body: response.body,
+  };
 }

@@ -6,6 +6,7 @@ import type * as AzureMonitor from "@azure/monitor-opentelemetry";
 import { liveSettingsFromAppSettings, settingsFromAppSettings } from "../config/app-settings.js";
 import { resolveRunConfig } from "../config/resolve-run-config.js";
 import { GraphEntraDirectory } from "../entra/graph-entra-directory.js";
+import { resolveTenantId } from "../entra/resolve-tenant-id.js";
 import type { NotificationDeps } from "../live/handle-notifications.js";
 import type { LiveDeps } from "../live/live-deps.js";
 import type { Logger } from "../logging/logger.js";
@@ -96,8 +97,9 @@ export function getLiveDeps(): Promise<LiveDeps> {
 }
 
 /**
- * What the webhook functions need, and nothing more: the subscriptions table and the tenant id. They must answer in
- * well under Graph's 3 seconds, so they neither build the Graph and MI clients nor depend on MI settings.
+ * What the webhook functions need, and nothing more: the subscriptions table and the tenant id (a tenant configured by
+ * domain is resolved to its id once, from Entra's OpenID configuration). They must answer in well under Graph's 3
+ * seconds, so they neither build the Graph and MI clients nor depend on MI settings.
  */
 export function getWebhookDeps(): Promise<Omit<NotificationDeps, "logger">> {
   webhook ??= (async () => {
@@ -106,10 +108,15 @@ export function getWebhookDeps(): Promise<Omit<NotificationDeps, "logger">> {
       connectionString: settings.stateConnection,
       tablePrefix: settings.SYNC_TABLE_PREFIX,
     });
-    await state.initialize();
+    const [tenantId] = await Promise.all([
+      resolveTenantId(process.env.O365_USERSYNC_TENANT ?? "", {
+        authorityHost: process.env.O365_USERSYNC_AUTHORITY_HOST || "https://login.microsoftonline.com",
+      }),
+      state.initialize(),
+    ]);
     return {
       getSubscription: (id: string) => state.getSubscription(id),
-      tenantId: process.env.O365_USERSYNC_TENANT ?? "",
+      tenantId,
       now: () => new Date(),
     };
   })().catch((error: unknown) => {

@@ -2,11 +2,11 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { z } from "zod";
 import { describeError } from "../errors/sync-error.js";
 import type { LiveDeps } from "../live/live-deps.js";
+import { isRequestError, NotSyncedError, type ResyncRequest, resyncOnDemand } from "../live/resync-on-demand.js";
 import { ScopeBusyError } from "../live/with-lease.js";
 import { buildStatusReport } from "../status/build-status-report.js";
 import { healthThresholdsFromEnv } from "../status/health-thresholds-from-env.js";
 import type { HealthThresholds } from "../status/judge-health.js";
-import { isRequestError, NotSyncedError, type ResyncRequest, resyncOnDemand } from "../status/resync-on-demand.js";
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from "../status/status-page.js";
 import { getLiveDeps, withContextLogger } from "./runtime.js";
 

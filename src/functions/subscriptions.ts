@@ -1,11 +1,14 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { describeError } from "../errors/sync-error.js";
 import type { LiveDeps } from "../live/live-deps.js";
-import { maintainSubscriptions } from "../live/maintain-subscriptions.js";
+import { groupsToSubscribe, maintainSubscriptions } from "../live/maintain-subscriptions.js";
 import { reportRun } from "../telemetry/report-run.js";
 import { getLiveDeps, withContextLogger } from "./runtime.js";
 
-/** Timer: keeps Graph subscriptions alive (SUBSCRIPTIONS_SCHEDULE, default hourly), with a run record. */
+/**
+ * Timer: keeps Graph subscriptions alive (SUBSCRIPTIONS_SCHEDULE, default hourly), with a run record. It subscribes to
+ * the configured groups as resolved now, so the first run, before any reconcile, already covers them.
+ */
 export function createSubscriptionsHandler(
   getDeps: () => Promise<LiveDeps>,
 ): (timer: Timer, context: InvocationContext) => Promise<void> {
@@ -14,15 +17,21 @@ export function createSubscriptionsHandler(
     const startedAt = deps.now().toISOString();
     const base = { runId: deps.newId(), kind: "subscriptions" as const, trigger: "timer", startedAt };
     try {
-      const synced = (await deps.state.listDeltaChains("groups")).flatMap((c) => c.groupIds);
-      const upkeep = await maintainSubscriptions(deps, synced);
+      const groups = await groupsToSubscribe(deps);
+      const upkeep = await maintainSubscriptions(deps, groups.groupIds);
+      const errors = [...groups.errors, ...upkeep.failed];
       await reportRun(deps, {
         ...base,
         finishedAt: deps.now().toISOString(),
-        status: upkeep.failed.length > 0 ? "partial" : "succeeded",
-        counts: { created: upkeep.created.length, renewed: upkeep.renewed.length, deleted: upkeep.deleted.length },
-        errors: upkeep.failed,
-        detail: { mode: upkeep.mode },
+        status: errors.length > 0 ? "partial" : "succeeded",
+        counts: {
+          created: upkeep.created.length,
+          renewed: upkeep.renewed.length,
+          rotated: upkeep.rotated.length,
+          deleted: upkeep.deleted.length,
+        },
+        errors,
+        detail: { mode: upkeep.mode, ...(upkeep.skipped ? { skipped: upkeep.skipped } : {}) },
       });
     } catch (error) {
       await reportRun(deps, {

@@ -8,6 +8,7 @@ import {
   type WebhookRequest,
   type WebhookResponse,
 } from "./handle-notifications.js";
+import { quoteUntrusted } from "./quote-untrusted.js";
 import type { SyncMessage } from "./sync-message.js";
 
 const EVENTS = new Set(["reauthorizationRequired", "subscriptionRemoved", "missed"]);
@@ -36,7 +37,7 @@ export async function handleLifecycle(request: WebhookRequest, deps: Notificatio
     }
     const name = event.lifecycleEvent ?? "";
     if (!EVENTS.has(name)) {
-      deps.logger.warn(`graph-lifecycle: ignored unknown lifecycle event '${name}'`);
+      deps.logger.warn(`graph-lifecycle: ignored unknown lifecycle event ${quoteUntrusted(name)}`);
       continue;
     }
     const key = `${event.subscriptionId}/${name}`;

@@ -1,11 +1,18 @@
 import { z } from "zod";
 import type { Logger } from "../logging/logger.js";
 import type { SubscriptionRecord } from "../state/sync-state-store.js";
-import { groupMessage, type SyncMessage, usersMessage } from "./sync-message.js";
+import { quoteUntrusted } from "./quote-untrusted.js";
+import { groupMessage, type SyncMessage, usersMessage, usersMessages } from "./sync-message.js";
 import { verifyClientState } from "./verify-client-state.js";
 
 /** Graph's bodies are small (a few KB per notification); anything this big is not from Graph. */
 export const MAX_NOTIFICATION_BODY_BYTES = 256 * 1024;
+
+/**
+ * Graph's validation tokens are about 120 characters (contract §3.2); the handshake echoes the token, so a longer one
+ * is refused rather than reflected.
+ */
+export const MAX_VALIDATION_TOKEN_BYTES = 1024;
 
 /** An HTTP request as the webhook sees it; the Functions and sandbox adapters build it. */
 export interface WebhookRequest {
@@ -24,7 +31,10 @@ export interface WebhookResponse {
 
 export interface NotificationDeps {
   getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
-  /** The configured tenant; notifications for other tenants are ignored. Compared only when it is a GUID. */
+  /**
+   * The configured tenant's id (a GUID; a tenant configured by domain is resolved first, `resolveTenantId`).
+   * Notifications without it, or for another tenant, are ignored. Anything but a GUID here is a wiring error.
+   */
   tenantId: string;
   now: () => Date;
   logger: Logger;
@@ -46,8 +56,13 @@ export type GraphNotification = z.output<typeof notificationSchema>;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Answers Graph's validation handshake: 200, text/plain, the decoded token (contract §3.2). */
+/**
+ * Answers Graph's validation handshake: 200, text/plain, the decoded token (contract §3.2); the adapter adds
+ * `X-Content-Type-Options: nosniff`, so a browser never renders the echoed text as anything else. A token over
+ * `MAX_VALIDATION_TOKEN_BYTES` → 400.
+ */
 export function validationResponse(token: string): WebhookResponse {
+  if (Buffer.byteLength(token, "utf8") > MAX_VALIDATION_TOKEN_BYTES) return badRequest("validationToken too long");
   return { status: 200, contentType: "text/plain", body: token, messages: [] };
 }
 
@@ -77,12 +92,10 @@ export async function authenticateNotification(
   deps: Pick<NotificationDeps, "getSubscription" | "tenantId">,
   cache: Map<string, Promise<SubscriptionRecord | undefined>>,
 ): Promise<{ subscription: SubscriptionRecord } | { rejected: string }> {
-  if (
-    GUID.test(deps.tenantId) &&
-    notification.tenantId &&
-    notification.tenantId.toLowerCase() !== deps.tenantId.toLowerCase()
-  ) {
-    return { rejected: `notification for another tenant (${notification.tenantId})` };
+  if (!GUID.test(deps.tenantId)) throw new TypeError("the webhook's tenant must be resolved to its id (a GUID)");
+  if (notification.tenantId === undefined) return { rejected: "notification without tenantId" };
+  if (notification.tenantId.toLowerCase() !== deps.tenantId.toLowerCase()) {
+    return { rejected: `notification for another tenant (${quoteUntrusted(notification.tenantId)})` };
   }
   let lookup = cache.get(notification.subscriptionId);
   if (!lookup) {
@@ -90,23 +103,29 @@ export async function authenticateNotification(
     cache.set(notification.subscriptionId, lookup);
   }
   const subscription = await lookup;
-  if (!subscription) return { rejected: `unknown subscription ${notification.subscriptionId}` };
+  if (!subscription) return { rejected: `unknown subscription ${quoteUntrusted(notification.subscriptionId)}` };
   const secrets = { current: subscription.clientState, previous: subscription.previousClientState };
   if (!verifyClientState(notification.clientState, secrets)) {
-    return { rejected: `clientState mismatch for subscription ${notification.subscriptionId}` };
+    return { rejected: `clientState mismatch for subscription ${quoteUntrusted(notification.subscriptionId)}` };
   }
   return { subscription };
 }
 
-/** The scope a notification names: a group id, or "users". Graph capitalises `Groups/…` in practice. */
-export function notificationScope(notification: GraphNotification): { group: string } | "users" | undefined {
+/**
+ * The scope a notification names: a group id, or a user (`user`: its id when the notification names one). Graph
+ * capitalises `Groups/…` in practice.
+ */
+export function notificationScope(
+  notification: GraphNotification,
+): { group: string } | { user: string | undefined } | undefined {
   const type = notification.resourceData?.["@odata.type"]?.toLowerCase();
   const match = /^\/?(groups|users)(?:\/([^/]+))?/i.exec(notification.resource ?? "");
   const collection =
     match?.[1]?.toLowerCase() ?? (type?.endsWith(".group") ? "groups" : type?.endsWith(".user") ? "users" : undefined);
-  if (collection === "users") return "users";
   const id = notification.resourceData?.id ?? match?.[2];
-  if (collection === "groups" && id && GUID.test(id)) return { group: id.toLowerCase() };
+  const guid = id !== undefined && GUID.test(id) ? id.toLowerCase() : undefined;
+  if (collection === "users") return { user: guid };
+  if (collection === "groups" && guid) return { group: guid };
   return undefined;
 }
 
@@ -125,6 +144,7 @@ export async function handleNotifications(request: WebhookRequest, deps: Notific
   }
   const cache = new Map<string, Promise<SubscriptionRecord | undefined>>();
   const groups = new Set<string>();
+  const userIds = new Set<string>();
   let users = false;
   let ignored = 0;
   for (const notification of parsed.value) {
@@ -135,17 +155,26 @@ export async function handleNotifications(request: WebhookRequest, deps: Notific
       continue;
     }
     const scope = notificationScope(notification);
-    if (scope === "users") users = true;
-    else if (scope) groups.add(scope.group);
+    if (scope && "user" in scope) {
+      users = true;
+      if (scope.user) userIds.add(scope.user);
+    } else if (scope) groups.add(scope.group);
     else {
       ignored++;
-      deps.logger.warn(`graph-notifications: ignored a notification for resource '${notification.resource ?? "?"}'`);
+      deps.logger.warn(
+        `graph-notifications: ignored a notification for resource ${quoteUntrusted(notification.resource ?? "")}`,
+      );
     }
   }
   const now = deps.now();
   const messages = [
     ...[...groups].map((id) => groupMessage(id, "notification", now)),
-    ...(users ? [usersMessage("notification", now)] : []),
+    // The users it names travel along: the worker syncs them even where the users delta has no link yet.
+    ...(users
+      ? userIds.size > 0
+        ? usersMessages("notification", now, [...userIds])
+        : [usersMessage("notification", now)]
+      : []),
   ];
   deps.logger.info(
     `graph-notifications: ${parsed.value.length} received, ${messages.length} enqueued, ${ignored} ignored`,

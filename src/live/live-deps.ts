@@ -1,12 +1,12 @@
 import type { LiveSettings } from "../config/app-settings.js";
 import type { RunConfig } from "../config/resolve-run-config.js";
 import type { EntraChangeFeed } from "../entra/entra-change-feed.js";
-import type { EntraDirectory } from "../entra/entra-directory.js";
 import type { EntraSubscriptions } from "../entra/entra-subscriptions.js";
 import type { Logger } from "../logging/logger.js";
-import type { MiDirectory } from "../mi/mi-directory.js";
 import type { SyncQueue } from "../state/sync-queue.js";
 import type { SyncStateStore } from "../state/sync-state-store.js";
+import type { EntraDirectory } from "../sync/ports/entra-directory.js";
+import type { MiDirectory } from "../sync/ports/mi-directory.js";
 
 /** Everything the live path's use cases need; the Functions runtime and the sandbox build it. */
 export interface LiveDeps {
@@ -26,6 +26,3 @@ export interface LiveDeps {
   /** A fresh clientState secret (≤128 characters). */
   newSecret: () => string;
 }
-
-/** How long a writer may hold a scope before another instance may take it over. */
-export const LEASE_TTL_MS = 10 * 60 * 1000;

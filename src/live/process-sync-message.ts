@@ -1,39 +1,51 @@
-import { describeError, SyncError } from "../errors/sync-error.js";
+import { describeError } from "../errors/sync-error.js";
 import type { RunRecord } from "../state/sync-state-store.js";
+import type { SyncResult } from "../sync/sync-result.js";
 import { reportRun } from "../telemetry/report-run.js";
 import type { LiveDeps } from "./live-deps.js";
 import { enqueueResync, maintainSubscriptions, renew } from "./maintain-subscriptions.js";
 import { runRecordOf } from "./run-record.js";
-import { syncChain, syncGroupChange } from "./sync-groups.js";
+import { RecheckError, syncChain, syncGroupChange } from "./sync-groups.js";
 import { type SyncMessage, syncMessageSchema } from "./sync-message.js";
 import { syncUserChanges } from "./sync-users.js";
 import { DeferError } from "./with-lease.js";
 
-/** A message no retry can process (malformed): it goes to the poison queue at once, with a run record. */
-export class PoisonMessageError extends SyncError {
-  override readonly name = "PoisonMessageError";
-  constructor(message: string) {
-    super("usage", "live.poison", message, { retryable: false });
-  }
-}
-
 export interface ProcessedMessage {
-  message: SyncMessage;
-  /** The run record; undefined when the message was deferred because another instance held its scope. */
+  /** Undefined for a malformed message. */
+  message: SyncMessage | undefined;
+  /** The run record; undefined when the message was deferred (a busy scope, a recent round, a recheck). */
   run: RunRecord | undefined;
+  /** What became of the message: done, sent again later (deferred or retried), or poisoned. */
+  disposition: "done" | "deferred" | "retried" | "poisoned";
 }
 
 /**
- * How long a message waits when its scope is busy: short, since most rounds take well under a second, and a queue's
- * visibility delay counts in whole seconds.
+ * Failed attempts before a message goes to the poison queue. With `retryDelayMs` they span about 15 minutes, longer
+ * than an MI or Graph outage of 5 minutes, so an outage delays changes but poisons none.
  */
-export const BUSY_RETRY_DELAY_MS = 1_000;
+export const MAX_FAILURES = 8;
+
+/** The wait after failed attempt `n` (1-based): `baseMs` (5 s by default) doubling, at most 5 minutes. */
+export function retryDelayMs(failures: number, baseMs = 5_000): number {
+  return Math.min(300_000, baseMs * 2 ** Math.max(0, failures - 1));
+}
+
+/** The wait after the `n`th deferral (a busy scope): 1 s doubling, at most 30 s, so waiting costs few receives. */
+export function deferDelayMs(deferrals: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 1_000 * 2 ** Math.max(0, deferrals - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
 
 /**
  * The `sync-worker` use case for one queue message: validate it, run the step its kind names, and record a run.
- * Throws to ask for a retry (the queue redelivers after the visibility timeout; the host dead-letters after
- * `maxDequeueCount`); throws PoisonMessageError for a message that can never succeed. Processing the same message
- * twice, or two messages for one group, converges to the same MI state.
+ *
+ * Nothing a message meets makes the host retry it (the host's retries are for a process that died mid-run):
+ * - a busy scope or a round too recent defers it (sent again later, backing off; never counts as a failure);
+ * - a failure another attempt may cure (a write that failed, Graph or MI unavailable) sends it again after
+ *   `retryDelayMs`, up to MAX_FAILURES attempts, then to the poison queue (`<queue>-poison`), whose timer re-drives it;
+ * - a plan problem only Entra can change (a user without a username, a name clash) is recorded once, not retried;
+ * - a malformed message goes to the poison queue at once.
+ * Processing the same message twice, or two messages for one scope, converges to the same MI state.
  */
 export async function processSyncMessage(
   body: unknown,
@@ -50,85 +62,109 @@ export async function processSyncMessage(
   };
   if (!parsed.success) {
     const reason = `malformed queue message ${context.messageId}: ${parsed.error.issues.map((i) => i.message).join("; ")}`;
-    await reportRun(deps, {
+    const run: RunRecord = {
       ...base,
       finishedAt: deps.now().toISOString(),
       status: "poison",
       counts: {},
       errors: [reason],
-    });
-    throw new PoisonMessageError(reason);
+    };
+    await deps.queue.poison(body, reason);
+    await reportRun(deps, run);
+    return { message: undefined, run, disposition: "poisoned" };
   }
   const message = parsed.data;
   const detail: NonNullable<RunRecord["detail"]> = { message: message.kind, dequeueCount: context.dequeueCount };
+  if (message.failures) detail.failures = message.failures;
+  if (message.redriven) detail.redriven = message.redriven;
+  const finish = (result: SyncResult | undefined, kind: RunRecord["kind"] = "worker"): RunRecord =>
+    runRecordOf({ ...base, kind, finishedAt: deps.now().toISOString(), detail }, result);
   try {
     let run: RunRecord;
     if (message.kind === "group") {
       const outcome = await syncGroupChange(deps, message.groupId, {
         reason: message.reason,
         at: message.at,
-        attempt: context.dequeueCount,
+        ...(message.recheck === undefined ? {} : { recheck: message.recheck }),
       });
-      detail.reason = message.reason;
-      detail.path = outcome.path;
-      if (outcome.fullReason !== undefined) detail.fullReason = outcome.fullReason.slice(0, 200);
-      detail.groups = outcome.groupIds.join(",");
-      detail.deltaReset = outcome.reset;
-      detail.latencyMs = deps.now().getTime() - Date.parse(message.at);
-      run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
+      Object.assign(detail, {
+        reason: message.reason,
+        path: outcome.path,
+        groups: outcome.groupIds.join(",").slice(0, 1_000),
+        users: outcome.users.length,
+        deltaReset: outcome.reset,
+        latencyMs: deps.now().getTime() - Date.parse(message.at),
+      });
+      if (outcome.widenedBecause) detail.widenedBecause = outcome.widenedBecause.slice(0, 200);
+      if (outcome.rechecked) detail.rechecked = outcome.rechecked;
+      run = finish(outcome.result);
     } else if (message.kind === "chain") {
       const outcome = await syncChain(deps, message.chainId);
       Object.assign(detail, { reason: message.reason, chain: message.chainId, path: outcome.path });
       detail.groups = `${outcome.groupIds.length} group(s)`;
-      run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, outcome.result);
+      run = finish(outcome.result);
     } else if (message.kind === "users") {
-      const outcome = await syncUserChanges(deps);
+      const outcome = await syncUserChanges(deps, message);
       Object.assign(detail, {
-        changedUsers: outcome.changedUsers,
-        enqueued: outcome.enqueued.length,
+        reason: message.reason,
+        path: outcome.path,
+        users: outcome.users.length,
         deltaReset: outcome.reset,
+        latencyMs: deps.now().getTime() - Date.parse(message.at),
       });
-      run = { ...base, finishedAt: deps.now().toISOString(), status: "succeeded", counts: {}, errors: [], detail };
+      if (outcome.widenedBecause) detail.widenedBecause = outcome.widenedBecause.slice(0, 200);
+      run = finish(outcome.result);
     } else {
       await processLifecycle(deps, message.subscriptionId, message.event);
       Object.assign(detail, { subscription: message.subscriptionId, event: message.event });
-      run = {
-        ...base,
-        kind: "lifecycle",
-        finishedAt: deps.now().toISOString(),
-        status: "succeeded",
-        counts: {},
-        errors: [],
-        detail,
-      };
+      run = finish(undefined, "lifecycle");
     }
     await reportRun(deps, run);
-    return { message, run };
+    return { message, run, disposition: "done" };
   } catch (error) {
-    if (error instanceof DeferError) {
-      // Another instance is syncing this scope (a long reconcile, a racing worker), or the chain's last round is too
-      // recent: send the message again with a delay and finish this one, so waiting never counts towards the host's
-      // dead-lettering after maxDequeueCount.
-      const delayMs = error.delayMs ?? BUSY_RETRY_DELAY_MS;
-      await deps.queue.send(message, { visibilityDelayMs: delayMs });
-      deps.logger.info(`worker: ${error.message}; message deferred by ${delayMs} ms`);
-      return { message, run: undefined };
+    if (error instanceof RecheckError) {
+      await deps.queue.send({ ...message, recheck: error.recheck }, { visibilityDelayMs: error.delayMs });
+      deps.logger.info(`worker: ${error.message}; read again in ${error.delayMs} ms`);
+      return { message, run: undefined, disposition: "deferred" };
     }
-    const final = context.dequeueCount >= MAX_DEQUEUE_COUNT;
-    await reportRun(deps, {
+    if (error instanceof DeferError) {
+      // Another instance holds this scope (a long reconcile, a racing worker), or the chain's last round is too
+      // recent: the message comes back later, and waiting never counts towards the poison queue.
+      const deferrals = (message.deferrals ?? 0) + 1;
+      const delayMs = error.delayMs ?? deferDelayMs(deferrals);
+      await deps.queue.send({ ...message, deferrals }, { visibilityDelayMs: delayMs });
+      deps.logger.info(`worker: ${error.message}; message deferred by ${delayMs} ms`);
+      return { message, run: undefined, disposition: "deferred" };
+    }
+    const failures = (message.failures ?? 0) + 1;
+    const reason = describeError(error);
+    if (failures >= MAX_FAILURES) {
+      const run: RunRecord = {
+        ...base,
+        finishedAt: deps.now().toISOString(),
+        status: "poison",
+        counts: {},
+        errors: [`${reason} (attempt ${failures} of ${MAX_FAILURES}; moved to the poison queue)`],
+        detail,
+      };
+      await deps.queue.poison({ ...message, failures }, reason);
+      await reportRun(deps, run);
+      return { message, run, disposition: "poisoned" };
+    }
+    const delayMs = retryDelayMs(failures, deps.settings.SYNC_RETRY_BASE_SECONDS * 1_000);
+    const run: RunRecord = {
       ...base,
       finishedAt: deps.now().toISOString(),
-      status: final ? "poison" : "failed",
+      status: "failed",
       counts: {},
-      errors: [describeError(error)],
+      errors: [`${reason} (attempt ${failures} of ${MAX_FAILURES}; retried in ${Math.round(delayMs / 1000)} s)`],
       detail,
-    });
-    throw error;
+    };
+    await deps.queue.send({ ...message, failures }, { visibilityDelayMs: delayMs });
+    await reportRun(deps, run);
+    return { message, run, disposition: "retried" };
   }
 }
-
-/** The Functions host's default `maxDequeueCount` (host.json sets it explicitly to the same value). */
-export const MAX_DEQUEUE_COUNT = 5;
 
 function safeJson(text: string): unknown {
   try {

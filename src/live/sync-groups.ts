@@ -1,106 +1,65 @@
 import { DeltaResetError } from "../entra/delta-reset-error.js";
 import type { GroupDeltaChange } from "../entra/entra-change-feed.js";
 import { SyncError } from "../errors/sync-error.js";
-import type { DeltaChain, IdMapping } from "../state/sync-state-store.js";
-import { runSync } from "../sync/run-sync.js";
+import type { DeltaChain } from "../state/sync-state-store.js";
+import { groupKey } from "../sync/plan/target-groups.js";
 import type { SyncResult } from "../sync/sync-result.js";
-import { applyMembershipDelta } from "./apply-membership-delta.js";
-import { LEASE_TTL_MS, type LiveDeps } from "./live-deps.js";
+import { ensureGroupChains } from "./delta-chains.js";
+import type { LiveDeps } from "./live-deps.js";
+import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
 import { groupMessage } from "./sync-message.js";
-import { stateUserIdMap } from "./user-id-map.js";
-import { DeferError, withLeases } from "./with-lease.js";
+import { syncUserScope } from "./sync-user-scope.js";
+import { DeferError, type LeaseSet, withLeases } from "./with-lease.js";
 
-/**
- * Remembers which MI group each synced Entra group landed in, and how many synced Entra groups land there (`sources`,
- * which the fast path checks). Only a `full` run sees every source; after a `partial` one a count on record is kept.
- */
-export async function saveGroupIds(
-  deps: LiveDeps,
-  result: SyncResult,
-  scope: "full" | "partial" = "partial",
-): Promise<void> {
-  const at = deps.now().toISOString();
-  const mappings: IdMapping[] = result.plan.groups.flatMap((g) => {
-    const miId = result.groupIds.get(g.name);
-    return miId === undefined
-      ? []
-      : g.entraGroupIds.map((entraId) => ({
-          kind: "group" as const,
-          entraId,
-          miId,
-          miName: g.name,
-          updatedAt: at,
-          ...(g.entraGroupIds.length > 1 ? { sources: g.entraGroupIds.length } : {}),
-        }));
-  });
-  if (mappings.length === 0) return;
-  if (scope === "partial") {
-    const known = await deps.state.getIdMappings(
-      "group",
-      mappings.map((m) => m.entraId),
-    );
-    for (const m of mappings) {
-      const sources = Math.max(m.sources ?? 1, known.get(m.entraId)?.sources ?? 1);
-      if (sources > 1) m.sources = sources;
-    }
-  }
-  await deps.state.saveIdMappings(mappings);
-}
-
-/** Runs the engine over some synced groups (the live path's scope), with the id map. */
-export async function syncScope(deps: LiveDeps, groupIds: string[], scope: "full" | "partial"): Promise<SyncResult> {
-  const result = await runSync(
-    {
-      selector: scope === "full" ? deps.config.selector : { names: [], ids: groupIds },
-      options: deps.config.sync,
-      mode: deps.config.mode,
-      scope,
-      unresolved: scope === "partial" ? "skip" : "fail",
-    },
-    { entra: deps.entra, mi: deps.mi, logger: deps.logger, idMap: stateUserIdMap(deps.state, deps.now) },
-  );
-  await saveGroupIds(deps, result, scope);
-  return result;
-}
-
-export interface GroupSyncOutcome {
-  /** The groups synced; empty when the message named a group this sync does not cover, or was coalesced. */
-  groupIds: string[];
-  result?: SyncResult;
-  /** True when the chain's delta state had expired or been reset, and its groups were resynced in full. */
-  reset: boolean;
-  /** Synced ancestor groups in other chains, enqueued for their own workers (nested groups). */
-  enqueued: string[];
+/** How a chain's round went, for the run record. */
+export interface ChainRoundOutcome {
   /**
-   * How the change was synced: `delta` (the fast path: the round's membership changes applied as they are),
-   * `full` (the groups re-read on both sides), `coalesced` (a round that began after the notification already
-   * carried its change: nothing to read), `none` (the group is not synced).
+   * `users`: the users the delta named, synced by their own reads. `groups`: whole groups resynced (no delta state,
+   * a reset, a nested group or a rename, or the users alone could not decide). `full`: the whole configured sync.
+   * `coalesced`: an earlier round already carried the change. `none`: the group is not synced here.
    */
-  path: "delta" | "full" | "coalesced" | "none";
-  /** With `full` after a notification: why the fast path could not decide. */
-  fullReason?: string;
+  path: "users" | "groups" | "full" | "coalesced" | "none";
+  /** Groups the round covered. */
+  groupIds: string[];
+  /** Users synced on the `users` path. */
+  users: string[];
+  result?: SyncResult;
+  /** The chain's delta state had expired or been reset. */
+  reset: boolean;
+  /** Messages sent for synced ancestors in other chains (nested groups). */
+  enqueued: string[];
+  /** Why the round read more than the users the delta named. */
+  widenedBecause?: string;
+  /** Users another sync wrote meanwhile, sent back for their own sync. */
+  rechecked: number;
 }
 
-/** What started a group sync: a Graph notification (received `at`), or a resync / reconcile request. */
+/** What started a group round: a Graph notification (received `at`), or a resync / reconcile request. */
 export interface GroupSyncTrigger {
   reason: "notification" | "reconcile" | "resync";
   /** ISO 8601. */
   at: string;
-  /**
-   * Which delivery of the message this is (the queue's dequeue count). A retry may follow an attempt that wrote part
-   * of its plan, so it takes the full path, which reads what is there and writes only what is missing.
-   */
-  attempt?: number;
+  /** Times an empty round after this notification was read again already. */
+  recheck?: number;
 }
 
 /**
  * The least time between the starts of two notification rounds of one chain. A change on its own is read at once; in
- * a burst, the notifications that arrive within this interval of a round wait for the next one and share it, so a
- * burst costs about one delta read (and one `$batch`) per chain per interval instead of one per notification.
+ * a burst, the notifications that arrive within this interval of a round wait for the next one and share it.
  */
 export const MIN_ROUND_INTERVAL_MS = 1_000;
+/** An empty round right after a notification is read again this much later, this many times (Graph may lag). */
+export const RECHECK_DELAY_MS = 2_000;
+export const MAX_RECHECKS = 2;
 
-/** True when the chain's stored link comes from a round that began reading after the notification arrived. */
+/** Asks for the message again with `recheck` raised: Graph's delta did not show the notified change yet. */
+export class RecheckError extends DeferError {
+  override readonly name = "RecheckError";
+  constructor(readonly recheck: number) {
+    super(`the delta round shows no change yet (check ${recheck} of ${MAX_RECHECKS})`, RECHECK_DELAY_MS);
+  }
+}
+
 function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger): boolean {
   return (
     trigger.reason === "notification" &&
@@ -110,198 +69,266 @@ function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger): boolean {
 }
 
 /**
- * The worker's step for a `group` message, under the lease of the group's delta chain: run the chain's delta from its
- * stored link, sync what it reports, and only then store the new link (with when the round began). A crash before the
- * link is stored replays the same delta next time, which is harmless because applying is idempotent.
+ * The worker's step for a `group` message, under the lease of the group's delta chain.
  *
- * After a notification, the round's membership changes are first offered to the fast path (`applyMembershipDelta`:
- * the named users only, about four requests per change); when it cannot decide, or after a reset, a resync or a
- * reconcile message, the groups are resynced level-based (a full read of each group on both sides): the named group
- * plus every group of the chain the delta reports. A notification that arrived before the stored round began reading
- * is already carried by it and costs nothing (coalescing: a burst of changes to one chain takes few rounds). Expired
- * or reset delta state resyncs the whole chain.
+ * After a notification: run the chain's delta from its stored link and sync what it reports, then store the new link
+ * (with when the round began), never before: a crash or a failure replays the same delta, which is harmless because
+ * every sync is level-based and every write idempotent. Users added to or removed from groups are synced by their
+ * own reads (`syncUserScope`, which confirms each removal against Graph); a nested group added or removed (transitive
+ * membership), a rename, or a deleted group that shared its MI group resync whole groups (`syncGroupScope`). A chain
+ * with no link yet, or whose delta state expired, takes a link from now first and resyncs all its groups. A round that
+ * shows nothing for the notified group is read again shortly (Graph may lag behind its notification) before it counts.
  *
- * With nested groups synced (`--process-child-groups`), a change in a group also changes every group that contains
- * it, so the full path resyncs the synced ancestors too: those in this chain here, the others through their own
- * messages.
+ * A resync or reconcile request resyncs the group whole. A notification that arrived before the stored round began
+ * reading is already carried by it (coalescing). With nested groups, a change in a group that is not synced resyncs
+ * its synced ancestors.
  */
 export async function syncGroupChange(
   deps: LiveDeps,
   groupId: string,
   trigger: GroupSyncTrigger = { reason: "resync", at: deps.now().toISOString() },
-): Promise<GroupSyncOutcome> {
+): Promise<ChainRoundOutcome> {
   const id = groupId.toLowerCase();
-  const chains = await deps.state.listDeltaChains("groups");
+  let chains = await deps.state.listDeltaChains("groups");
+  let chain = chains.find((c) => c.groupIds.includes(id));
+  if (!chain && mayBeSelected(deps, chains, id)) {
+    // No chain holds it: before the first reconcile, or a group new to the selection (a --filter match). The
+    // selection decides; if it covers the group, the chains are laid now (without links: the round below takes one).
+    const resolution = await deps.entra.resolveGroups(deps.config.selector);
+    if (resolution.groups.some((g) => g.id.toLowerCase() === id)) {
+      chains = await ensureGroupChains(deps.state, resolution.groups, deps.now());
+      chain = chains.find((c) => c.groupIds.includes(id));
+    }
+  }
   const synced = new Set(chains.flatMap((c) => c.groupIds));
-  const transitive = deps.config.sync.membership === "transitive";
-  const chain = chains.find((c) => c.groupIds.includes(id));
+  const empty = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
   if (!chain) {
-    const ancestors = transitive ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a)) : [];
+    const ancestors = await syncedAncestors(deps, id, synced);
     for (const ancestor of ancestors) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
     deps.logger.info(`worker: group ${id} is not synced; ${ancestors.length} synced ancestor(s) enqueued`);
-    return { groupIds: [], reset: false, enqueued: ancestors, path: "none" };
+    return { ...empty, path: "none", enqueued: ancestors };
   }
-  const coalesced: GroupSyncOutcome = { groupIds: [], reset: false, enqueued: [], path: "coalesced" };
-  if (alreadyRead(chain, trigger)) return coalesced;
+  if (alreadyRead(chain, trigger)) return { ...empty, path: "coalesced" };
   if (trigger.reason === "notification" && chain.readFrom !== undefined) {
     const wait = Date.parse(chain.readFrom) + MIN_ROUND_INTERVAL_MS - deps.now().getTime();
     if (wait > 0)
       throw new DeferError(`chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`, wait);
   }
-  const held = heldChains(deps, chains, chain);
-  return withChainLeases(deps, held, chain, async (fresh) => {
-    if (alreadyRead(fresh, trigger)) return coalesced;
+  return withLeases(deps, [`chain:${chain.chainId}`], async (leases) => {
+    const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
+    if (alreadyRead(fresh, trigger)) return { ...empty, path: "coalesced" };
     const readFrom = deps.now().toISOString();
-    const round = await readChainDelta(deps, fresh, id);
-    const save = (): Promise<DeltaChain> =>
-      deps.state.saveDeltaChain({
-        ...fresh,
-        deltaLink: round.deltaLink,
-        readFrom,
-        updatedAt: deps.now().toISOString(),
-      });
-    let fullReason: string | undefined;
-    const retry = (trigger.attempt ?? 1) > 1;
-    if (trigger.reason === "notification" && retry) fullReason = `attempt ${trigger.attempt}, after a failed one`;
-    if (trigger.reason === "notification" && !retry && !round.reset) {
-      const fast = await applyMembershipDelta(deps, fresh, round.changes, synced);
-      if (fast.kind === "applied") {
-        await save();
-        return {
-          groupIds: fast.result.plan.groups.flatMap((g) => g.entraGroupIds),
-          result: fast.result,
-          reset: false,
-          enqueued: [],
-          path: "delta",
-        };
-      }
-      fullReason = fast.reason;
-      deps.logger.info(`worker: full resync of chain ${fresh.chainId}'s changed groups: ${fast.reason}`);
+    if (trigger.reason !== "notification") {
+      const outcome = await resyncGroups(deps, [id], leases);
+      return { ...empty, ...outcome };
     }
-    const ancestors = transitive ? (await deps.entra.listAncestorGroups(id)).filter((a) => synced.has(a)) : [];
-    const elsewhere = ancestors.filter((a) => !chain.groupIds.includes(a));
-    for (const ancestor of elsewhere) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
-    for (const ancestor of ancestors) if (chain.groupIds.includes(ancestor)) round.affected.add(ancestor);
-    const scope = deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : [...round.affected];
-    const groupIds = scope.filter((g) => !round.removed.has(g)).sort();
-    let result: SyncResult | undefined;
-    if (groupIds.length > 0) result = await syncScope(deps, groupIds, "partial");
-    if (result) throwIfFailed(result, `sync of ${groupIds.length} group(s)`);
-    await save();
-    return {
-      groupIds,
-      ...(result ? { result } : {}),
-      reset: round.reset,
-      enqueued: elsewhere,
-      path: "full",
-      ...(fullReason === undefined ? {} : { fullReason }),
-    };
+    let round: Awaited<ReturnType<typeof readRound>>;
+    try {
+      round = await readRound(deps, fresh);
+    } catch (error) {
+      if (!(error instanceof DeltaResetError)) throw error;
+      deps.logger.warn(`worker: delta state of ${fresh.chainId} ${error.reason}; resyncing its groups`);
+      round = undefined;
+    }
+    if (round === undefined) {
+      // No link yet, or Graph reset it: a link from now, taken BEFORE the groups are read, so nothing between is lost.
+      const latest = await deps.entra.readGroupDelta({
+        groupIds: fresh.groupIds,
+        start: "latest",
+        abortSignal: leases.signal,
+      });
+      const outcome = await resyncGroups(deps, fresh.groupIds, leases);
+      await saveLink(deps, fresh, latest.deltaLink, readFrom);
+      return { ...empty, ...outcome, reset: fresh.deltaLink !== undefined };
+    }
+    const changes = round.changes.filter((c) => fresh.groupIds.includes(c.groupId.toLowerCase()));
+    if (!changes.some((c) => c.groupId.toLowerCase() === id) && (trigger.recheck ?? 0) < MAX_RECHECKS) {
+      throw new RecheckError((trigger.recheck ?? 0) + 1);
+    }
+    const outcome = await applyRound(deps, fresh, changes, synced, leases);
+    await saveLink(deps, fresh, round.deltaLink, readFrom);
+    return { ...empty, ...outcome };
   });
 }
 
 /**
  * The worker's step for a `chain` message (the timer reconcile's fan-out): under the chain's lease, take a new link
- * with `$deltatoken=latest` BEFORE reading, resync every group of the chain (level-based, both sides), then store the
- * link. A change made while the groups are read is in both the read and the next round, which is harmless.
+ * from now BEFORE reading, resync every group of the chain whole, then store the link. A change made while the groups
+ * are read is in both the read and the next round, which is harmless.
  */
-export async function syncChain(deps: LiveDeps, chainId: string): Promise<GroupSyncOutcome> {
-  const chains = await deps.state.listDeltaChains("groups");
-  const chain = chains.find((c) => c.chainId === chainId);
+export async function syncChain(deps: LiveDeps, chainId: string): Promise<ChainRoundOutcome> {
+  const empty = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
+  const chain = await deps.state.getDeltaChain(chainId);
   if (!chain) {
     deps.logger.info(`worker: delta chain ${chainId} no longer exists; nothing to resync`);
-    return { groupIds: [], reset: false, enqueued: [], path: "none" };
+    return { ...empty, path: "none" };
   }
-  const held = heldChains(deps, chains, chain);
-  return withChainLeases(deps, held, chain, async (fresh) => {
+  return withLeases(deps, [`chain:${chainId}`], async (leases) => {
     const readFrom = deps.now().toISOString();
-    const latest = await deps.entra.readGroupDelta({ groupIds: fresh.groupIds, start: "latest" });
-    const groupIds = (deps.config.sync.targetGroup ? held.flatMap((c) => c.groupIds) : fresh.groupIds).sort();
-    const result = await syncScope(deps, groupIds, "partial");
-    throwIfFailed(result, `resync of chain ${chainId} (${groupIds.length} group(s))`);
-    await deps.state.saveDeltaChain({
-      ...fresh,
-      deltaLink: latest.deltaLink,
-      readFrom,
-      updatedAt: deps.now().toISOString(),
+    const latest = await deps.entra.readGroupDelta({
+      groupIds: chain.groupIds,
+      start: "latest",
+      abortSignal: leases.signal,
     });
-    return { groupIds, result, reset: false, enqueued: [], path: "full" };
+    const outcome = await resyncGroups(deps, chain.groupIds, leases);
+    await saveLink(deps, (await deps.state.getDeltaChain(chainId)) ?? chain, latest.deltaLink, readFrom);
+    return { ...empty, ...outcome };
   });
 }
 
-/**
- * The chains a sync of `chain`'s groups must hold. With --target-group every synced group lands in one MI group: a
- * scope smaller than all of them would remove the members the other groups bring, so all chains are held.
- */
-function heldChains(deps: LiveDeps, chains: DeltaChain[], chain: DeltaChain): DeltaChain[] {
-  return deps.config.sync.targetGroup ? chains : [chain];
+/** The chain's delta from its stored link; undefined when it has none yet. */
+async function readRound(deps: LiveDeps, chain: DeltaChain) {
+  if (chain.deltaLink === undefined) return undefined;
+  return deps.entra.readGroupDelta({ groupIds: chain.groupIds, deltaLink: chain.deltaLink });
 }
 
-/** Runs `work` under the leases of `held`, with `chain` as stored now (read under the lease). */
-function withChainLeases<T>(
+/**
+ * Whether a group no chain holds may still be in the configured selection: there are no chains yet, the selection has
+ * a prefix (`--filter`) or names the group's id, or one of its names is not among the chains' groups yet.
+ */
+function mayBeSelected(deps: LiveDeps, chains: readonly DeltaChain[], groupId: string): boolean {
+  const { selector } = deps.config;
+  if (chains.length === 0 || selector.prefix !== undefined || selector.ids.includes(groupId)) return true;
+  const names = new Set(chains.flatMap((c) => c.groupNames ?? []).map((n) => n.toLowerCase()));
+  return selector.names.some((n) => !names.has(n.toLowerCase()));
+}
+
+/** Syncs what one delta round of a chain reports. Throws when a write failed, so that the link stays where it was. */
+async function applyRound(
   deps: LiveDeps,
-  held: DeltaChain[],
   chain: DeltaChain,
-  work: (fresh: DeltaChain) => Promise<T>,
-): Promise<T> {
-  return withLeases(
-    deps.state,
-    held.map((c) => `chain:${c.chainId}`),
-    deps.owner,
-    LEASE_TTL_MS,
-    async () => work((await deps.state.getDeltaChain(chain.chainId)) ?? chain),
-  );
+  changes: GroupDeltaChange[],
+  synced: ReadonlySet<string>,
+  leases: LeaseSet,
+): Promise<Omit<ChainRoundOutcome, "reset" | "enqueued" | "rechecked"> & { enqueued: string[]; rechecked: number }> {
+  const transitive = deps.config.sync.membership === "transitive";
+  const names = new Map(chain.groupIds.map((id, i) => [id, chain.groupNames?.[i]]));
+  const whole = new Set<string>();
+  const reasons: string[] = [];
+  for (const change of changes) {
+    const id = change.groupId.toLowerCase();
+    const known = names.get(id);
+    if (change.removed !== undefined) {
+      // A deleted group is no longer synced; the groups that shared its MI group now bring all its members.
+      for (const other of sharingMiGroup(deps, chain, id)) whole.add(other);
+      reasons.push(`group ${id} was deleted`);
+    } else if (
+      change.displayName !== undefined &&
+      known !== undefined &&
+      groupKey(known) !== groupKey(change.displayName)
+    ) {
+      whole.add(id);
+      reasons.push(`group ${id} was renamed`);
+    } else if (transitive && change.groupsChanged.length > 0) {
+      whole.add(id);
+      reasons.push(`group ${id} changed its nested groups`);
+    }
+  }
+  const enqueued: string[] = [];
+  if (transitive) {
+    for (const id of [...whole]) {
+      for (const ancestor of await syncedAncestors(deps, id, synced)) {
+        if (chain.groupIds.includes(ancestor)) whole.add(ancestor);
+        else if (!enqueued.includes(ancestor)) enqueued.push(ancestor);
+      }
+    }
+    for (const ancestor of enqueued) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
+  }
+  const users = [
+    ...new Set(
+      changes
+        .filter((c) => c.removed === undefined)
+        .flatMap((c) => [...c.usersAdded, ...c.usersRemoved])
+        .map((u) => u.toLowerCase()),
+    ),
+  ];
+  let result: SyncResult | undefined;
+  let path: ChainRoundOutcome["path"] = "users";
+  let rechecked = 0;
+  if (users.length > 0) {
+    const scoped = await syncUserScope(deps, users, leases);
+    if (scoped.kind === "synced") {
+      result = scoped.result;
+    } else if (scoped.to === "groups") {
+      for (const id of scoped.groupIds ?? changes.map((c) => c.groupId.toLowerCase())) whole.add(id);
+      reasons.push(scoped.reason);
+    } else {
+      const everything = await syncEverything(deps, leases, { widenedBecause: scoped.reason });
+      throwIfFailed(everything.result, "the full resync");
+      return {
+        path: "full",
+        groupIds: everything.groupIds,
+        users,
+        result: everything.result,
+        widenedBecause: scoped.reason,
+        enqueued,
+        rechecked: everything.rechecked,
+      };
+    }
+    if (result) throwIfFailed(result, `the sync of ${users.length} user(s)`);
+  }
+  if (whole.size > 0) {
+    const resynced = await syncGroupScope(deps, [...whole], leases);
+    throwIfFailed(resynced.result, `the resync of ${resynced.groupIds.length} group(s)`);
+    path = resynced.scope;
+    result = resynced.result;
+    rechecked = resynced.rechecked;
+    const widened = [...reasons, ...(resynced.widenedBecause ? [resynced.widenedBecause] : [])].join("; ");
+    return { path, groupIds: resynced.groupIds, users, result, enqueued, rechecked, widenedBecause: widened };
+  }
+  return {
+    path,
+    groupIds: changes.map((c) => c.groupId.toLowerCase()),
+    users,
+    ...(result ? { result } : {}),
+    enqueued,
+    rechecked,
+  };
+}
+
+/** Resyncs whole groups (and, when the groups alone cannot decide, everything), failing on failed writes. */
+async function resyncGroups(
+  deps: LiveDeps,
+  groupIds: readonly string[],
+  leases: LeaseSet,
+): Promise<Pick<ChainRoundOutcome, "path" | "groupIds" | "result" | "widenedBecause" | "rechecked">> {
+  const outcome = await syncGroupScope(deps, groupIds, leases);
+  throwIfFailed(outcome.result, `the resync of ${outcome.groupIds.length} group(s)`);
+  return {
+    path: outcome.scope,
+    groupIds: outcome.groupIds,
+    result: outcome.result,
+    rechecked: outcome.rechecked,
+    ...(outcome.widenedBecause ? { widenedBecause: outcome.widenedBecause } : {}),
+  };
+}
+
+/** Synced groups of this chain whose MI group is the one `groupId` landed in (all with --target-group). */
+function sharingMiGroup(deps: LiveDeps, chain: DeltaChain, groupId: string): string[] {
+  if (deps.config.sync.targetGroup !== undefined) return chain.groupIds.filter((id) => id !== groupId);
+  const name = chain.groupNames?.[chain.groupIds.indexOf(groupId)];
+  if (name === undefined) return [];
+  return chain.groupIds.filter((id, i) => id !== groupId && groupKey(chain.groupNames?.[i] ?? "") === groupKey(name));
+}
+
+async function syncedAncestors(deps: LiveDeps, groupId: string, synced: ReadonlySet<string>): Promise<string[]> {
+  if (deps.config.sync.membership !== "transitive") return [];
+  return (await deps.entra.listAncestorGroups(groupId)).filter((a) => synced.has(a));
+}
+
+async function saveLink(deps: LiveDeps, chain: DeltaChain, deltaLink: string, readFrom: string): Promise<void> {
+  const current = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
+  await deps.state.saveDeltaChain({ ...current, deltaLink, readFrom, updatedAt: deps.now().toISOString() });
 }
 
 /**
- * A sync with failed writes (or MI lost mid-apply) fails the message, before its chain's new link is stored: the
- * retry replays the same delta and redoes what failed.
+ * A sync with failures another attempt may cure (failed writes, incomplete reads, MI lost mid-apply) fails the
+ * message before its chain's new link is stored: the retry replays the same delta and redoes what failed. Plan
+ * problems that only Entra can change (a user without a username, a name clash) do not: they are in the run record.
  */
-function throwIfFailed(result: SyncResult, what: string): void {
-  if (result.counts.failed === 0 && !result.abortedBy) return;
+export function throwIfFailed(result: SyncResult, what: string): void {
+  if (result.transientFailures === 0) return;
   throw new SyncError("operation", "live.partial", `${what} had failures: ${result.errors.slice(0, 3).join("; ")}`, {
     retryable: true,
   });
-}
-
-/** One chain delta round, as the worker uses it. */
-interface ChainRound {
-  /** Groups of the chain to resync on the full path: the named one and every one the delta reports. */
-  affected: Set<string>;
-  deltaLink: string;
-  /** True when the delta state had expired or been reset: every group of the chain is affected. */
-  reset: boolean;
-  /** Groups of the chain the delta reports deleted. */
-  removed: Set<string>;
-  /** What the delta said, for the fast path (empty after a reset). */
-  changes: GroupDeltaChange[];
-}
-
-/**
- * Runs one chain's delta. Without a stored link (a new chain) or when Graph says the state is gone, every group of
- * the chain is affected and the new link is taken with `$deltatoken=latest` BEFORE the groups are read, so no change
- * between the two is lost.
- */
-async function readChainDelta(deps: LiveDeps, chain: DeltaChain, groupId: string): Promise<ChainRound> {
-  const affected = new Set<string>([groupId.toLowerCase()]);
-  const removed = new Set<string>();
-  if (chain.deltaLink) {
-    try {
-      const round = await deps.entra.readGroupDelta({ groupIds: chain.groupIds, deltaLink: chain.deltaLink });
-      for (const change of round.changes) {
-        const id = change.groupId.toLowerCase();
-        if (!chain.groupIds.includes(id)) continue;
-        if (change.removed) removed.add(id);
-        else affected.add(id);
-      }
-      return { affected, deltaLink: round.deltaLink, reset: false, removed, changes: round.changes };
-    } catch (error) {
-      if (!(error instanceof DeltaResetError)) throw error;
-      deps.logger.warn(
-        `worker: delta state of ${chain.chainId} ${error.reason}; resyncing its ${chain.groupIds.length} group(s)`,
-      );
-    }
-  }
-  const latest = await deps.entra.readGroupDelta({ groupIds: chain.groupIds, start: "latest" });
-  for (const id of chain.groupIds) affected.add(id);
-  return { affected, deltaLink: latest.deltaLink, reset: chain.deltaLink !== undefined, removed, changes: [] };
 }

@@ -1,27 +1,38 @@
 import { DeltaResetError } from "../entra/delta-reset-error.js";
 import type { DeltaChain } from "../state/sync-state-store.js";
 import { requiredAttributes } from "../sync/sync-options.js";
+import type { SyncResult } from "../sync/sync-result.js";
 import { USERS_CHAIN_ID } from "./delta-chains.js";
-import { LEASE_TTL_MS, type LiveDeps } from "./live-deps.js";
-import { groupMessage, type SyncMessage } from "./sync-message.js";
-import { withLeases } from "./with-lease.js";
+import type { LiveDeps } from "./live-deps.js";
+import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
+import { throwIfFailed } from "./sync-groups.js";
+import { MAX_USERS_IN_MESSAGE, type UsersMessage, usersMessages } from "./sync-message.js";
+import { syncUserScope } from "./sync-user-scope.js";
+import { type LeaseSet, withLeases } from "./with-lease.js";
 
 export interface UsersSyncOutcome {
-  changedUsers: number;
-  /** Group messages enqueued for the groups the changed users are in. */
-  enqueued: SyncMessage[];
+  /** `users`: synced by their own reads; `groups`/`full`: a wider read decided; `queued`: too many, sent on in messages. */
+  path: "users" | "groups" | "full" | "queued" | "none";
+  users: string[];
+  result?: SyncResult;
   reset: boolean;
+  widenedBecause?: string;
 }
 
 /**
- * The worker's step for a `users` message: run the users delta (attribute changes, disables, deletions, which group
- * delta may never show: contract §2 "Soft deletes and deleted users"), find the synced groups the changed users are
- * in on the MI side (through the id map, so deleted users are found too), and enqueue one `group` message per such
- * group; the group worker then resyncs them under their own leases. The new link is stored after enqueueing.
- * Expired or reset state enqueues every synced group.
+ * The worker's step for a `users` message. With `userIds` (a notification named them, or a resync re-checks them):
+ * those users are synced by their own reads (`syncUserScope`). Without: under the users chain's lease, the users
+ * delta runs from its stored link (attribute changes, disables, deletions, which group delta may never show: contract
+ * §2 "Soft deletes and deleted users"), the users it reports are synced (or, past a message's worth, sent on in
+ * `users` messages), and only then is the new link stored. A notification's users are synced with the round. Without
+ * a link, one is taken from now (what came before is the reconcile's); expired or reset state resyncs everything.
  */
-export async function syncUserChanges(deps: LiveDeps): Promise<UsersSyncOutcome> {
-  return withLeases(deps.state, [`chain:${USERS_CHAIN_ID}`], deps.owner, LEASE_TTL_MS, async () => {
+export async function syncUserChanges(deps: LiveDeps, message: UsersMessage): Promise<UsersSyncOutcome> {
+  const named = (message.userIds ?? []).map((id) => id.toLowerCase());
+  if (message.reason !== "notification" && message.userIds !== undefined) {
+    return withLeases(deps, [], (leases) => syncUsers(deps, named, leases, false));
+  }
+  return withLeases(deps, [`chain:${USERS_CHAIN_ID}`], async (leases) => {
     const chain: DeltaChain = (await deps.state.getDeltaChain(USERS_CHAIN_ID)) ?? {
       chainId: USERS_CHAIN_ID,
       kind: "users",
@@ -29,56 +40,61 @@ export async function syncUserChanges(deps: LiveDeps): Promise<UsersSyncOutcome>
       deltaLink: undefined,
       updatedAt: deps.now().toISOString(),
     };
-    const attributes = requiredAttributes(deps.config.sync);
+    const options = deps.config.sync;
     const feed = {
-      attributes,
-      ...(deps.config.sync.customAttrAppId ? { customAttrAppId: deps.config.sync.customAttrAppId } : {}),
+      attributes: requiredAttributes(options),
+      ...(options.customAttrAppId ? { customAttrAppId: options.customAttrAppId } : {}),
     };
-    const groupChains = await deps.state.listDeltaChains("groups");
-    const syncedGroups = groupChains.flatMap((c) => c.groupIds);
-    let changedUsers: string[] = [];
+    let changed: string[] = named;
     let deltaLink: string;
-    let reset = false;
-    let affected: string[];
-    if (chain.deltaLink) {
-      try {
-        const round = await deps.entra.readUserDelta({ ...feed, deltaLink: chain.deltaLink });
-        changedUsers = [...new Set(round.changes.map((c) => c.userId.toLowerCase()))];
-        deltaLink = round.deltaLink;
-        affected = await groupsOfUsers(deps, changedUsers, syncedGroups);
-      } catch (error) {
-        if (!(error instanceof DeltaResetError)) throw error;
-        reset = true;
-        deltaLink = (await deps.entra.readUserDelta({ ...feed, start: "latest" })).deltaLink;
-        affected = syncedGroups;
+    let outcome: UsersSyncOutcome;
+    try {
+      if (chain.deltaLink === undefined) throw new NoLink();
+      const round = await deps.entra.readUserDelta({ ...feed, deltaLink: chain.deltaLink, abortSignal: leases.signal });
+      changed = [...new Set([...named, ...round.changes.map((c) => c.userId.toLowerCase())])];
+      deltaLink = round.deltaLink;
+      outcome = await syncUsers(deps, changed, leases, true);
+    } catch (error) {
+      if (!(error instanceof DeltaResetError) && !(error instanceof NoLink)) throw error;
+      deltaLink = (await deps.entra.readUserDelta({ ...feed, start: "latest", abortSignal: leases.signal })).deltaLink;
+      if (error instanceof DeltaResetError) {
+        deps.logger.warn(`worker: users delta state ${error.reason}; resyncing everything`);
+        const everything = await syncEverything(deps, leases, { widenedBecause: `users delta ${error.reason}` });
+        throwIfFailed(everything.result, "the full resync");
+        outcome = { path: "full", users: [], result: everything.result, reset: true };
+      } else {
+        outcome = await syncUsers(deps, named, leases, true);
       }
-    } else {
-      // A new chain: changes before now are the timer reconcile's; start tracking from here.
-      deltaLink = (await deps.entra.readUserDelta({ ...feed, start: "latest" })).deltaLink;
-      affected = [];
     }
-    const now = deps.now();
-    const enqueued = affected.map((id) => groupMessage(id, "resync", now));
-    for (const message of enqueued) await deps.queue.send(message);
-    await deps.state.saveDeltaChain({ ...chain, deltaLink, updatedAt: now.toISOString() });
-    return { changedUsers: changedUsers.length, enqueued, reset };
+    const current = (await deps.state.getDeltaChain(USERS_CHAIN_ID)) ?? chain;
+    await deps.state.saveDeltaChain({ ...current, deltaLink, updatedAt: deps.now().toISOString() });
+    return outcome;
   });
 }
 
-/** Synced Entra groups whose MI group holds any of these users, found through the id maps and MI's per-user lookup. */
-async function groupsOfUsers(deps: LiveDeps, entraUserIds: string[], syncedGroups: string[]): Promise<string[]> {
-  if (entraUserIds.length === 0 || syncedGroups.length === 0) return [];
-  const users = await deps.state.getIdMappings("user", entraUserIds);
-  if (users.size === 0) return [];
-  const groups = await deps.state.getIdMappings("group", syncedGroups);
-  const byMiGroup = new Map<string, string[]>();
-  for (const [entraId, mapping] of groups)
-    byMiGroup.set(mapping.miId, [...(byMiGroup.get(mapping.miId) ?? []), entraId]);
-  const affected = new Set<string>();
-  for (const mapping of users.values()) {
-    for (const row of await deps.mi.listUserMemberships(mapping.miId)) {
-      for (const entraId of byMiGroup.get(row.groupId) ?? []) affected.add(entraId);
-    }
+class NoLink extends Error {}
+
+/** Syncs users by their own reads, or (more than a message holds) sends them on; widens as the scope asks. */
+async function syncUsers(
+  deps: LiveDeps,
+  users: string[],
+  leases: LeaseSet,
+  mayQueue: boolean,
+): Promise<UsersSyncOutcome> {
+  if (users.length === 0) return { path: "none", users, reset: false };
+  if (mayQueue && users.length > MAX_USERS_IN_MESSAGE) {
+    for (const message of usersMessages("resync", deps.now(), users)) await deps.queue.send(message);
+    return { path: "queued", users, reset: false };
   }
-  return [...affected].sort();
+  const scoped = await syncUserScope(deps, users, leases);
+  if (scoped.kind === "synced") {
+    if (scoped.result) throwIfFailed(scoped.result, `the sync of ${users.length} user(s)`);
+    return { path: "users", users, ...(scoped.result ? { result: scoped.result } : {}), reset: false };
+  }
+  const wide =
+    scoped.to === "groups" && scoped.groupIds
+      ? await syncGroupScope(deps, scoped.groupIds, leases)
+      : await syncEverything(deps, leases, { widenedBecause: scoped.reason });
+  throwIfFailed(wide.result, `the resync after '${scoped.reason}'`);
+  return { path: wide.scope, users, result: wide.result, reset: false, widenedBecause: scoped.reason };
 }

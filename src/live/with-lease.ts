@@ -1,8 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { SyncError } from "../errors/sync-error.js";
-import type { SyncStateStore } from "../state/sync-state-store.js";
+import { describeError, SyncError } from "../errors/sync-error.js";
+import type { Lease, SyncStateStore } from "../state/sync-state-store.js";
 
-/** Not now, not a failure: the worker sends its message again, invisible for `delayMs` (undefined: the default). */
+/**
+ * How long a lease lasts unless renewed. Short, so that an instance killed mid-sync (scale-in, deployment) keeps
+ * nobody from its scopes for more than about a minute; a live holder renews it every `LEASE_RENEW_MS`.
+ */
+export const LEASE_TTL_MS = 60_000;
+/** A held lease is renewed this often (a third of its life: two renewals may fail before it lapses). */
+export const LEASE_RENEW_MS = 20_000;
+
+/** Not now, not a failure: the worker sends its message again, invisible for `delayMs` (undefined: its backoff). */
 export class DeferError extends SyncError {
   override readonly name: string = "DeferError";
   constructor(
@@ -21,31 +29,103 @@ export class ScopeBusyError extends DeferError {
   }
 }
 
+/** A lease this holder had was taken over (it could not be renewed in time): stop writing for that scope. */
+export class LeaseLostError extends SyncError {
+  override readonly name = "LeaseLostError";
+  constructor(scope: string, cause: unknown) {
+    super("unavailable", "live.lease_lost", `the lease on ${scope} was lost (${describeError(cause)}); stopped`, {
+      retryable: true,
+    });
+  }
+}
+
 /**
- * Runs `work` while holding every lease in `scopes` (taken in sorted order, so two holders never deadlock), and
- * releases them afterwards whatever happens. Throws ScopeBusyError, holding nothing, if any scope is taken.
- *
- * Each call holds its leases as its own holder (`<owner>/<random>`): one instance runs several messages at once (the
- * host's batchSize), and the store lets an owner take its own lease again, so an instance-wide owner would let two
- * messages of one instance into the same scope.
+ * The leases one piece of work holds, taken as it learns which scopes it needs (`add`), renewed in the background
+ * while it runs, and released together. Each LeaseSet is its own holder (`<owner>/<random>`): one instance runs several
+ * messages at once, and a store lets an owner take its own lease again, so an instance-wide owner would let two
+ * messages of one instance into one scope.
+ */
+export class LeaseSet {
+  readonly #held = new Map<string, Lease>();
+  readonly #controller = new AbortController();
+  readonly #holder: string;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly state: SyncStateStore,
+    owner: string,
+    private readonly ttlMs: number = LEASE_TTL_MS,
+  ) {
+    this.#holder = `${owner}/${randomUUID()}`;
+  }
+
+  /** Aborted when a lease is lost: the work must stop writing. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  has(scope: string): boolean {
+    return this.#held.has(scope);
+  }
+
+  /**
+   * Takes every scope not held yet, in sorted order. Throws ScopeBusyError at the first one another holder has (those
+   * taken stay held until `release`), or the lost lease's error once one was lost.
+   */
+  async add(scopes: Iterable<string>): Promise<void> {
+    if (this.#controller.signal.aborted) throw this.#controller.signal.reason;
+    for (const scope of [...new Set(scopes)].filter((s) => !this.#held.has(s)).sort()) {
+      const lease = await this.state.acquireLease(scope, this.#holder, this.ttlMs);
+      if (!lease) throw new ScopeBusyError([scope]);
+      this.#held.set(scope, lease);
+    }
+    this.#timer ??= setInterval(() => void this.#renew(), Math.max(1_000, Math.floor(this.ttlMs / 3))).unref();
+  }
+
+  /** Releases every lease (a lease already taken over or gone is left alone) and stops renewing. Never throws. */
+  async release(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const leases = [...this.#held.values()].reverse();
+    this.#held.clear();
+    await Promise.all(leases.map((lease) => this.state.releaseLease(lease).catch(() => undefined)));
+  }
+
+  async #renew(): Promise<void> {
+    for (const [scope, lease] of this.#held) {
+      try {
+        this.#held.set(scope, await this.state.renewLease(lease, this.ttlMs));
+      } catch (error) {
+        if (!this.#held.has(scope)) continue; // released meanwhile
+        this.#controller.abort(new LeaseLostError(scope, error));
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Runs `work` holding the leases of `scopes` (and any it adds), renewed while it runs, released afterwards whatever
+ * happens. Throws ScopeBusyError, holding nothing, if a scope is taken; with `wait`, retries that many times first,
+ * `wait.delayMs` apart (the timer reconcile waits for a worker instead of giving up).
  */
 export async function withLeases<T>(
-  state: SyncStateStore,
+  deps: { state: SyncStateStore; owner: string },
   scopes: string[],
-  owner: string,
-  ttlMs: number,
-  work: () => Promise<T>,
+  work: (leases: LeaseSet) => Promise<T>,
+  wait?: { attempts: number; delayMs: number; sleep: (ms: number) => Promise<void> },
 ): Promise<T> {
-  const held = [];
-  const holder = `${owner}/${randomUUID()}`;
-  try {
-    for (const scope of [...new Set(scopes)].sort()) {
-      const lease = await state.acquireLease(scope, holder, ttlMs);
-      if (!lease) throw new ScopeBusyError([scope]);
-      held.push(lease);
+  for (let attempt = 1; ; attempt++) {
+    const leases = new LeaseSet(deps.state, deps.owner);
+    try {
+      await leases.add(scopes);
+      return await work(leases);
+    } catch (error) {
+      if (!(error instanceof ScopeBusyError) || wait === undefined || attempt >= wait.attempts || leases.signal.aborted)
+        throw error;
+    } finally {
+      await leases.release();
     }
-    return await work();
-  } finally {
-    for (const lease of held.reverse()) await state.releaseLease(lease).catch(() => undefined);
+    await wait.sleep(wait.delayMs);
   }
 }

@@ -11,8 +11,15 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { AuthError, ServiceError, SyncError } from "../errors/sync-error.js";
 import { type Logger, silentLogger } from "../logging/logger.js";
 import type { MiGroup, MiMembership, MiUser, MiUserExtras } from "../sync/model.js";
+import type {
+  CreatedMiUser,
+  MiCallOptions,
+  MiDirectory,
+  MiListUsersOptions,
+  MiUserPatch,
+  NewMiUser,
+} from "../sync/ports/mi-directory.js";
 import { type MiAuthOptions, type MiCredential, MiTokenManager } from "./mi-auth.js";
-import type { MiCallOptions, MiDirectory, MiListUsersOptions, MiUserPatch, NewMiUser } from "./mi-directory.js";
 import { classifyMiFailure, type MiErrorContext, type MiFailure, toMiError } from "./mi-errors.js";
 import { createMiHttpClient, type MiRequestCounts } from "./mi-http-client.js";
 import {
@@ -239,7 +246,7 @@ export class MiRestDirectory implements MiDirectory {
    * with that username, else that email, exists (case-insensitive), that user is returned; otherwise the 400 is
    * thrown (`mi.rejected`, MI's message quoted).
    */
-  async createUser(user: NewMiUser, options?: MiCallOptions): Promise<MiUser> {
+  async createUser(user: NewMiUser, options?: MiCallOptions): Promise<CreatedMiUser> {
     const operation = `creating MI user ${user.username}`;
     const password = randomPassword();
     this.#sentPasswords.push(password);
@@ -258,13 +265,14 @@ export class MiRestDirectory implements MiDirectory {
     };
     try {
       const body = await this.#call(operation, { method: "POST", url: "/api/user", data }, options);
-      return parseUserObject(body, "POST /api/user");
+      return { user: parseUserObject(body, "POST /api/user"), created: true };
     } catch (error) {
       if (!isRejection(error, 400)) throw error;
-      const existing = await this.findUser(user.username, user.email, options);
-      if (existing === undefined) throw error;
-      this.#logger.debug(`MI user ${user.username} already exists as '${existing.username}' (id ${existing.id})`);
-      return existing;
+      // Only the same username is the same account (cli.md rule 4): a user found by email is somebody else.
+      const existing = await this.findUserBy("username", user.username, options);
+      if (existing === undefined || !sameText(existing.username, user.username)) throw error;
+      this.#logger.debug(`MI user ${user.username} already exists (id ${existing.id})`);
+      return { user: existing, created: false };
     } finally {
       const index = this.#sentPasswords.indexOf(password);
       if (index >= 0) this.#sentPasswords.splice(index, 1);
@@ -336,21 +344,16 @@ export class MiRestDirectory implements MiDirectory {
     }
   }
 
-  /** The user with that username, else that email (case-insensitive): two lookups, then the full list if needed. */
-  async findUser(username: string, email: string, options?: MiCallOptions): Promise<MiUser | undefined> {
+  /** See `MiDirectory.findUserBy`. A lookup MI refuses (no such filter) falls back to the whole list once per call. */
+  async findUserBy(field: "username" | "email", value: string, options?: MiCallOptions): Promise<MiUser | undefined> {
+    if (value === "") return undefined;
+    const matches = (u: MiUser): boolean => sameText(field === "username" ? u.username : u.email, value);
     try {
-      const byName = (await this.#lookupUsers("username", username, options)).find((u) =>
-        sameText(u.username, username),
-      );
-      if (byName !== undefined || email === "") return byName;
-      return (await this.#lookupUsers("email", email, options)).find((u) => sameText(u.email, email));
+      return (await this.#lookupUsers(field, value, options)).find(matches);
     } catch (error) {
       if (!isLookupUnsupported(error)) throw error;
       this.#logger.debug("MI user lookup by filter failed; reading the whole user list");
-      const all = await this.listUsers(options);
-      return (
-        all.find((u) => sameText(u.username, username)) ?? all.find((u) => email !== "" && sameText(u.email, email))
-      );
+      return (await this.listUsers(options)).find(matches);
     }
   }
 

@@ -7,7 +7,7 @@
  * | `<p>DeltaChains`  | `chains`                | chainId                          | chainId, kind, groupIds (JSON), deltaLink?, updatedAt |
  * | `<p>Subscriptions`| `subscriptions`         | subscription id                  | id, resource, kind, groupId?, clientState, previousClientState?, expirationDateTime, notificationUrl, lifecycleNotificationUrl?, createdAt |
  * | `<p>Leases`       | `leases`                | scope                            | scope, owner, expiresAt |
- * | `<p>IdMap`        | kind (`user` / `group`) | entraId                          | kind, entraId, miId, miName, updatedAt |
+ * | `<p>IdMap`        | see `user-ledger-entities.ts` (the user ledger)             |            |
  * | `<p>Runs`         | see `run-keys.ts`       | see `run-keys.ts`                | runId, kind, trigger, startedAt, finishedAt, status, counts (JSON), errors (JSON), detail? (JSON) |
  *
  * Keys go through `toTableKey` (ids with `/ \ # ?` are encoded); the natural id is always a property too, and is
@@ -18,7 +18,7 @@ import { z } from "zod";
 import { fitRunErrors } from "./fit-run-errors.js";
 import { runPartitionKey, runRowKey } from "./run-keys.js";
 import { StateCorruptError, StateRejectedError } from "./state-errors.js";
-import type { DeltaChain, IdMapping, Lease, RunRecord, SubscriptionRecord } from "./sync-state-store.js";
+import type { DeltaChain, Lease, RunRecord, SubscriptionRecord } from "./sync-state-store.js";
 import { toTableKey } from "./to-table-key.js";
 
 export const CHAINS_PARTITION = "chains";
@@ -52,6 +52,7 @@ const DeltaChainRow = z.object({
   chainId: z.string().min(1),
   kind: z.enum(["groups", "users"]),
   groupIds: json(z.array(z.string())),
+  groupNames: json(z.array(z.string())).optional(),
   deltaLink: z.string().optional(),
   updatedAt: z.string(),
   readFrom: z.string().optional(),
@@ -77,19 +78,6 @@ const LeaseRow = z.object({
   owner: z.string().min(1),
   expiresAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), "is not a date"),
   etag,
-});
-
-const IdMappingRow = z.object({
-  kind: z.enum(["user", "group"]),
-  entraId: z.string().min(1),
-  miId: z.string(),
-  miName: z.string(),
-  updatedAt: z.string(),
-  sources: z
-    .string()
-    .regex(/^[1-9]\d{0,5}$/, "is not a count")
-    .transform(Number)
-    .optional(),
 });
 
 const RunRow = z.object({
@@ -154,6 +142,7 @@ export function encodeDeltaChain(table: string, chain: DeltaChain): EncodedEntit
       chainId: chain.chainId,
       kind: chain.kind,
       groupIds: JSON.stringify(chain.groupIds),
+      groupNames: chain.groupNames === undefined ? undefined : JSON.stringify(chain.groupNames),
       deltaLink: chain.deltaLink,
       updatedAt: chain.updatedAt,
       readFrom: chain.readFrom,
@@ -162,8 +151,13 @@ export function encodeDeltaChain(table: string, chain: DeltaChain): EncodedEntit
 }
 
 export function decodeDeltaChain(table: string, row: Record<string, unknown>): DeltaChain {
-  const { readFrom, ...data } = decodeRow(DeltaChainRow, table, "delta chain", row);
-  return { ...data, deltaLink: data.deltaLink, ...(readFrom === undefined ? {} : { readFrom }) };
+  const { readFrom, groupNames, ...data } = decodeRow(DeltaChainRow, table, "delta chain", row);
+  return {
+    ...data,
+    deltaLink: data.deltaLink,
+    ...(groupNames === undefined ? {} : { groupNames }),
+    ...(readFrom === undefined ? {} : { readFrom }),
+  };
 }
 
 export function encodeSubscription(table: string, record: SubscriptionRecord): EncodedEntity {
@@ -217,26 +211,6 @@ export function encodeLease(table: string, lease: Omit<Lease, "etag">): EncodedE
 
 export function decodeLease(table: string, row: Record<string, unknown>): Lease {
   return decodeRow(LeaseRow, table, "lease", row);
-}
-
-export function idMappingKeys(kind: IdMapping["kind"], entraId: string): { partitionKey: string; rowKey: string } {
-  return { partitionKey: kind, rowKey: toTableKey(entraId) };
-}
-
-export function encodeIdMapping(table: string, mapping: IdMapping): EncodedEntity {
-  return entity(table, idMappingKeys(mapping.kind, mapping.entraId), {
-    kind: mapping.kind,
-    entraId: mapping.entraId,
-    miId: mapping.miId,
-    miName: mapping.miName,
-    updatedAt: mapping.updatedAt,
-    sources: mapping.sources === undefined ? undefined : String(mapping.sources),
-  });
-}
-
-export function decodeIdMapping(table: string, row: Record<string, unknown>): IdMapping {
-  const { sources, ...mapping } = decodeRow(IdMappingRow, table, "id mapping", row);
-  return sources === undefined ? mapping : { ...mapping, sources };
 }
 
 /** The run's `errors` are cut to fit (see `fitRunErrors`); `startedAt` must be a date, as it orders the table. */

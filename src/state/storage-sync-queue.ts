@@ -36,7 +36,7 @@ const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
 
 export class StorageSyncQueue implements SyncQueue {
   private readonly queue: QueueClient;
-  private readonly poison: QueueClient;
+  private readonly poisonQueue: QueueClient;
 
   constructor(options: StorageSyncQueueOptions) {
     if (!QUEUE_NAME.test(options.queueName)) {
@@ -48,7 +48,7 @@ export class StorageSyncQueue implements SyncQueue {
     // Unlike data-tables, storage-queue talks to http endpoints (Azurite) without an allowInsecureConnection switch.
     try {
       this.queue = new QueueClient(options.connectionString, options.queueName);
-      this.poison = new QueueClient(options.connectionString, `${options.queueName}-poison`);
+      this.poisonQueue = new QueueClient(options.connectionString, `${options.queueName}-poison`);
     } catch {
       // The SDK's message may quote the connection string; ours does not.
       throw new UsageError(
@@ -61,10 +61,10 @@ export class StorageSyncQueue implements SyncQueue {
   /** Creates the queue and its poison queue if missing. Idempotent. */
   async initialize(): Promise<void> {
     // allSettled, not all: a failure must not leave the other create retrying in the background.
-    const results = await Promise.allSettled([this.queue, this.poison].map((queue) => queue.createIfNotExists()));
+    const results = await Promise.allSettled([this.queue, this.poisonQueue].map((queue) => queue.createIfNotExists()));
     for (const [index, result] of results.entries()) {
       if (result.status === "fulfilled") continue;
-      const name = (index === 0 ? this.queue : this.poison).name;
+      const name = (index === 0 ? this.queue : this.poisonQueue).name;
       throw mapStorageError(result.reason, { service: "queue", name, operation: "create the queue" });
     }
   }
@@ -141,13 +141,60 @@ export class StorageSyncQueue implements SyncQueue {
       dequeueCount: message.dequeueCount,
       messageId: message.messageId,
     };
-    await this.sendTo(this.poison, poisonBody, undefined);
+    await this.sendTo(this.poisonQueue, poisonBody, undefined);
     await this.complete(message);
+  }
+
+  /** See `SyncQueue.poison`: `{ original, reason, dequeueCount: 0, messageId: "" }` on the poison queue. */
+  async poison(body: unknown, reason: string): Promise<void> {
+    const poisonBody: PoisonMessageBody = { original: body, reason, dequeueCount: 0, messageId: "" };
+    await this.sendTo(this.poisonQueue, poisonBody, undefined);
+  }
+
+  /**
+   * See `SyncQueue.redrivePoison`. A body the worker poisoned carries the original in `original`; one the Functions
+   * host poisoned is the original itself. The send comes before the delete: a failure between them sends a message
+   * twice, never loses one.
+   */
+  async redrivePoison(
+    max: number,
+    resend: (body: unknown, insertedOn: string) => unknown | undefined,
+  ): Promise<number> {
+    const numberOfMessages = Math.max(1, Math.min(MAX_RECEIVE, Math.floor(max)));
+    let items: Awaited<ReturnType<QueueClient["receiveMessages"]>>["receivedMessageItems"];
+    try {
+      items = (await this.poisonQueue.receiveMessages({ numberOfMessages, visibilityTimeout: 60 }))
+        .receivedMessageItems;
+    } catch (error) {
+      if (storageStatus(error) === 404) return 0;
+      throw mapStorageError(error, { service: "queue", name: this.poisonQueue.name, operation: "receive messages" });
+    }
+    let sent = 0;
+    for (const item of items) {
+      const decoded = decodeQueueMessageBody(item.messageText);
+      const original = isPoisonBody(decoded) ? decoded.original : decoded;
+      const body = resend(original, item.insertedOn.toISOString());
+      if (body === undefined) continue;
+      await this.sendTo(this.queue, body, undefined);
+      try {
+        await this.poisonQueue.deleteMessage(item.messageId, item.popReceipt);
+      } catch (error) {
+        if (storageStatus(error) !== 404) {
+          throw mapStorageError(error, {
+            service: "queue",
+            name: this.poisonQueue.name,
+            operation: "delete a message",
+          });
+        }
+      }
+      sent++;
+    }
+    return sent;
   }
 
   /** Approximate message counts of the queue and its poison queue; a queue that does not exist counts 0. */
   async depth(): Promise<{ queued: number; poison: number }> {
-    const [queued, poison] = await Promise.all([this.count(this.queue), this.count(this.poison)]);
+    const [queued, poison] = await Promise.all([this.count(this.queue), this.count(this.poisonQueue)]);
     return { queued, poison };
   }
 
@@ -175,6 +222,10 @@ export class StorageSyncQueue implements SyncQueue {
       throw mapStorageError(error, { service: "queue", name: queue.name, operation: "send a message" });
     }
   }
+}
+
+function isPoisonBody(value: unknown): value is PoisonMessageBody {
+  return typeof value === "object" && value !== null && "original" in value && "reason" in value;
 }
 
 /** Milliseconds to whole seconds, rounded up, within Azure's 7-day cap. */

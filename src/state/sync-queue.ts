@@ -27,6 +27,13 @@ export interface SyncQueue {
    * (host.json `queues.visibilityTimeout`). A message already gone or taken by another receiver is left alone.
    */
   release(message: ReceivedMessage, visibilityDelayMs: number): Promise<void>;
+  /** Sends a body to the poison queue with the reason (the worker's last resort for a message it received). */
+  poison(body: unknown, reason: string): Promise<void>;
+  /**
+   * Takes up to `max` messages from the poison queue: `resend` decides, for each, the body to send back to this queue
+   * (then it leaves the poison queue) or undefined (it stays, visible again later). Returns how many were sent back.
+   */
+  redrivePoison(max: number, resend: (body: unknown, insertedOn: string) => unknown | undefined): Promise<number>;
   /** Moves a message to the poison queue, with the reason, and deletes it from this one. */
   moveToPoison(message: ReceivedMessage, reason: string): Promise<void>;
   /** Approximate counts, for the status view. */

@@ -11,6 +11,8 @@ export interface DeltaChain {
   kind: "groups" | "users";
   /** The group ids the chain's `$filter` names (at most 50); empty for `users`. */
   groupIds: string[];
+  /** The groups' display names as last read, in the order of `groupIds` (absent on chains laid before names were kept). */
+  groupNames?: string[];
   /** The whole `@odata.deltaLink` URL; undefined until the first round completed. */
   deltaLink: string | undefined;
   /** When `deltaLink` was last stored (ISO 8601). A link older than 7 days is expired at Graph. */
@@ -51,16 +53,23 @@ export interface Lease {
   etag: string;
 }
 
-/** Entra object id ↔ MI id, so that a rename in Entra updates the MI object instead of creating a duplicate. */
-export interface IdMapping {
-  kind: "user" | "group";
+/**
+ * What the live path remembers of one Entra user between runs (the user ledger): the MI user it is, and the username
+ * and email it claims. Plans limited to a few users look up, through it, every other user that claims the same MI
+ * username or email (the claimants a full plan would weigh), so that a partial plan decides exactly as a full one.
+ */
+export interface UserLedgerEntry {
+  /** Entra object id, lowercase. */
   entraId: string;
-  miId: string;
-  /** The MI username or group name when last synced. */
-  miName: string;
+  /** The MI user it was when last synced (matched or created); finds its MI account once Graph no longer has it. */
+  miId: string | undefined;
+  /** The MI username and email it maps to (as mapped); meaningful while `claims`. */
+  username: string;
+  email: string;
+  /** An enabled, selected member of a synced group with a username: it claims that username and email. */
+  claims: boolean;
+  /** When last written (ISO 8601); a resync re-checks users written while it ran. */
   updatedAt: string;
-  /** Groups: how many synced Entra groups land in this MI group (same name); absent means one. */
-  sources?: number;
 }
 
 /** What one run (timer reconcile, worker message, subscription upkeep) did. */
@@ -102,9 +111,24 @@ export interface SyncStateStore {
   saveSubscription(record: SubscriptionRecord): Promise<SubscriptionRecord>;
   deleteSubscription(id: string): Promise<void>;
 
-  getIdMappings(kind: IdMapping["kind"], entraIds: string[]): Promise<Map<string, IdMapping>>;
-  /** Upserts, unconditionally (last writer wins: both writers read the same truth). */
-  saveIdMappings(mappings: IdMapping[]): Promise<void>;
+  /** The ledger entries of these Entra users (point reads), by Entra id; users never recorded are absent. */
+  getUserEntries(entraIds: string[]): Promise<Map<string, UserLedgerEntry>>;
+  /**
+   * Writes entries and keeps the claim index in step: the entry first, then the claims it makes, then the removal of
+   * the claims `previous` (the entries as read before) made and it no longer does. Unconditional (last writer wins);
+   * a failure part-way leaves stale claim rows, which readers check against the entry. Idempotent.
+   */
+  saveUserEntries(entries: UserLedgerEntry[], previous: ReadonlyMap<string, UserLedgerEntry>): Promise<void>;
+  /** Entra ids whose claim rows name any of these usernames or emails (case-insensitive); check their entries. */
+  findClaimants(keys: { usernames: string[]; emails: string[] }): Promise<Set<string>>;
+  /** Every ledger entry. */
+  listUserEntries(): Promise<UserLedgerEntry[]>;
+  /** Notes that a sync limited to these users read them `at` (ISO 8601): a whole-group sync running meanwhile rechecks them. */
+  touchUsers(entraIds: string[], at: string): Promise<void>;
+  /** Entra ids touched at or after `since` (ISO 8601), each once. */
+  usersTouchedSince(since: string): Promise<string[]>;
+  /** Deletes the notes older than `before`. */
+  pruneTouches(before: string): Promise<void>;
 
   recordRun(run: RunRecord): Promise<void>;
   /** Newest first. */

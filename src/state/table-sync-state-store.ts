@@ -13,17 +13,14 @@ import { mapStorageError } from "./map-storage-error.js";
 import {
   CHAINS_PARTITION,
   decodeDeltaChain,
-  decodeIdMapping,
   decodeLease,
   decodeRun,
   decodeSubscription,
   type EncodedEntity,
   encodeDeltaChain,
-  encodeIdMapping,
   encodeLease,
   encodeRun,
   encodeSubscription,
-  idMappingKeys,
   LEASES_PARTITION,
   leaseRowKey,
   SUBSCRIPTIONS_PARTITION,
@@ -32,13 +29,23 @@ import { StateConflictError, StateRejectedError } from "./state-errors.js";
 import { storageStatus } from "./storage-failure.js";
 import type {
   DeltaChain,
-  IdMapping,
   Lease,
   RunRecord,
   SubscriptionRecord,
   SyncStateStore,
+  UserLedgerEntry,
 } from "./sync-state-store.js";
 import { toTableKey } from "./to-table-key.js";
+import {
+  CLAIM_PARTITION,
+  claimRange,
+  decodeUserEntry,
+  encodeClaim,
+  encodeUserEntry,
+  TOUCH_PARTITION,
+  touchEntity,
+  USER_PARTITION,
+} from "./user-ledger-entities.js";
 
 export interface TableSyncStateStoreOptions {
   /** A storage account connection string. Never echoed in errors. */
@@ -268,58 +275,123 @@ export class TableSyncStateStore implements SyncStateStore {
     await this.remove(this.tables.subscriptions, SUBSCRIPTIONS_PARTITION, toTableKey(id), "delete the subscription");
   }
 
-  // ---- id map ---------------------------------------------------------------------------------------------------
+  // ---- user ledger ----------------------------------------------------------------------------------------------
 
-  /** The mappings found for `entraIds` (point reads, 16 at a time), keyed by entraId; ids not mapped are absent. */
-  async getIdMappings(kind: IdMapping["kind"], entraIds: string[]): Promise<Map<string, IdMapping>> {
+  /** The entries found for `entraIds` (point reads, 16 at a time), keyed by entraId. */
+  async getUserEntries(entraIds: string[]): Promise<Map<string, UserLedgerEntry>> {
     const table = this.tables.idMap;
-    const found = new Map<string, IdMapping>();
-    const ids = [...new Set(entraIds)];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ids.length) {
-        const entraId = ids[next++] as string;
-        const keys = idMappingKeys(kind, entraId);
-        const row = await this.read(table, keys.partitionKey, keys.rowKey, "read the id mapping");
-        if (row) found.set(entraId, decodeIdMapping(table.tableName, row));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, worker));
-    return found;
+    return this.pointReads(
+      table,
+      entraIds,
+      (id) => ({ partitionKey: USER_PARTITION, rowKey: toTableKey(id) }),
+      (row) => decodeUserEntry(table.tableName, row),
+      "read the user ledger",
+    );
   }
 
   /**
-   * Upserts every mapping, unconditionally (last writer wins). Written in transactions of up to 100 rows of one kind;
-   * a duplicate entraId in the input keeps the last. Idempotent. A failure part-way leaves earlier batches written,
-   * which a rerun completes.
+   * Entries first (transactions of 100), then the claim rows they make (upserts), then the deletion of the claim rows
+   * the previous entries made and the new ones do not. A claim row without its entry's agreement is stale by
+   * definition, so a crash between the steps misleads no reader.
    */
-  async saveIdMappings(mappings: IdMapping[]): Promise<void> {
+  async saveUserEntries(entries: UserLedgerEntry[], previous: ReadonlyMap<string, UserLedgerEntry>): Promise<void> {
     const table = this.tables.idMap;
-    const byPartition = new Map<string, Map<string, EncodedEntity>>();
-    for (const mapping of mappings) {
-      const entity = encodeIdMapping(table.tableName, mapping);
-      const partition = byPartition.get(entity.partitionKey) ?? new Map<string, EncodedEntity>();
-      partition.set(entity.rowKey, entity);
-      byPartition.set(entity.partitionKey, partition);
-    }
-    for (const [partitionKey, rows] of byPartition) {
-      const entities = [...rows.values()];
-      for (let start = 0; start < entities.length; start += TRANSACTION_LIMIT) {
-        const actions: TransactionAction[] = entities
-          .slice(start, start + TRANSACTION_LIMIT)
-          .map((entity) => ["upsert", entity, "Replace"]);
-        try {
-          await table.submitTransaction(actions);
-        } catch (error) {
-          throw mapStorageError(error, {
-            service: "table",
-            name: table.tableName,
-            operation: `save ${actions.length} id mappings`,
-            key: `${partitionKey}/*`,
-          });
-        }
+    const latest = new Map(entries.map((e) => [e.entraId, e]));
+    await this.transact(
+      table,
+      [...latest.values()].map((e) => ["upsert", encodeUserEntry(e), "Replace"] as TransactionAction),
+      "save user ledger entries",
+    );
+    const claims = (entry: UserLedgerEntry | undefined): Map<string, ReturnType<typeof encodeClaim>> => {
+      const rows = new Map<string, ReturnType<typeof encodeClaim>>();
+      if (!entry?.claims) return rows;
+      for (const [kind, key] of [
+        ["username", entry.username],
+        ["email", entry.email],
+      ] as const) {
+        if (key === "") continue;
+        const row = encodeClaim(kind, key, entry.entraId);
+        rows.set(`${row.partitionKey}/${row.rowKey}`, row);
       }
+      return rows;
+    };
+    const upserts: TransactionAction[] = [];
+    const deletes: TransactionAction[] = [];
+    for (const entry of latest.values()) {
+      const now = claims(entry);
+      const before = claims(previous.get(entry.entraId));
+      for (const [id, row] of now) if (!before.has(id)) upserts.push(["upsert", row, "Replace"]);
+      for (const [id, row] of before) if (!now.has(id)) deletes.push(["delete", row]);
     }
+    await this.transact(table, upserts, "save user claims");
+    // One by one: a transaction fails whole on a row already gone (an earlier, interrupted save deleted it).
+    await Promise.all(
+      deletes.map(([, row]) =>
+        this.remove(table, row.partitionKey as string, row.rowKey as string, "delete a stale user claim"),
+      ),
+    );
+  }
+
+  /** Entra ids of the claim rows of these keys: one range query per key, all at once. */
+  async findClaimants(keys: { usernames: string[]; emails: string[] }): Promise<Set<string>> {
+    const table = this.tables.idMap;
+    const wanted = [
+      ...[...new Set(keys.usernames.filter((k) => k !== "").map((k) => k.toLowerCase()))].map(
+        (k) => ["username", k] as const,
+      ),
+      ...[...new Set(keys.emails.filter((k) => k !== "").map((k) => k.toLowerCase()))].map(
+        (k) => ["email", k] as const,
+      ),
+    ];
+    const found = new Set<string>();
+    await Promise.all(
+      wanted.map(async ([kind, key]) => {
+        const range = claimRange(key);
+        const filter = odata`PartitionKey eq ${CLAIM_PARTITION[kind]} and RowKey ge ${range.ge} and RowKey lt ${range.lt}`;
+        for (const row of await this.query(table, filter, "find the claimants of a username or email")) {
+          if (typeof row.entraId === "string" && row.key === key) found.add(row.entraId);
+        }
+      }),
+    );
+    return found;
+  }
+
+  async listUserEntries(): Promise<UserLedgerEntry[]> {
+    const table = this.tables.idMap;
+    const rows = await this.query(table, odata`PartitionKey eq ${USER_PARTITION}`, "list the user ledger");
+    return rows.map((row) => decodeUserEntry(table.tableName, row));
+  }
+
+  /** One row per user and time, `touch` / `<at>|<entraId>`: a range query by time finds them. */
+  async touchUsers(entraIds: string[], at: string): Promise<void> {
+    const table = this.tables.idMap;
+    const actions = [...new Set(entraIds)].map(
+      (entraId): TransactionAction => ["upsert", touchEntity(entraId, at), "Replace"],
+    );
+    await this.transact(table, actions, "note the users a sync read");
+  }
+
+  async usersTouchedSince(since: string): Promise<string[]> {
+    const table = this.tables.idMap;
+    const rows = await this.query(
+      table,
+      odata`PartitionKey eq ${TOUCH_PARTITION} and RowKey ge ${since}`,
+      "list the users synced recently",
+    );
+    return [...new Set(rows.flatMap((row) => (typeof row.entraId === "string" ? [row.entraId] : [])))];
+  }
+
+  async pruneTouches(before: string): Promise<void> {
+    const table = this.tables.idMap;
+    const rows = await this.query(
+      table,
+      odata`PartitionKey eq ${TOUCH_PARTITION} and RowKey lt ${before}`,
+      "list old notes of synced users",
+    );
+    const actions = rows.map(
+      (row): TransactionAction => ["delete", { partitionKey: TOUCH_PARTITION, rowKey: String(row.rowKey) }],
+    );
+    await this.transact(table, actions, "prune old notes of synced users");
   }
 
   // ---- runs -----------------------------------------------------------------------------------------------------
@@ -360,6 +432,54 @@ export class TableSyncStateStore implements SyncStateStore {
 
   // ---- helpers --------------------------------------------------------------------------------------------------
 
+  /** Submits `actions` in transactions of at most 100, each within one partition. A failure part-way leaves earlier
+   * transactions applied (every caller's actions are idempotent). */
+  private async transact(table: TableClient, actions: TransactionAction[], operation: string): Promise<void> {
+    const byPartition = new Map<string, TransactionAction[]>();
+    for (const action of actions) {
+      const key = action[1].partitionKey as string;
+      byPartition.set(key, [...(byPartition.get(key) ?? []), action]);
+    }
+    for (const [partitionKey, list] of byPartition) {
+      for (let start = 0; start < list.length; start += TRANSACTION_LIMIT) {
+        const slice = list.slice(start, start + TRANSACTION_LIMIT);
+        try {
+          await table.submitTransaction(slice);
+        } catch (error) {
+          throw mapStorageError(error, {
+            service: "table",
+            name: table.tableName,
+            operation: `${operation} (${slice.length} rows)`,
+            key: `${partitionKey}/*`,
+          });
+        }
+      }
+    }
+  }
+
+  /** Point reads of the rows of `ids` (16 at a time), decoded, by id; rows absent are left out. */
+  private async pointReads<T>(
+    table: TableClient,
+    ids: string[],
+    keys: (id: string) => { partitionKey: string; rowKey: string },
+    decode: (row: Record<string, unknown>) => T,
+    operation: string,
+  ): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    const unique = [...new Set(ids)];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < unique.length) {
+        const id = unique[next++] as string;
+        const key = keys(id);
+        const row = await this.read(table, key.partitionKey, key.rowKey, operation);
+        if (row) found.set(id, decode(row));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, unique.length) }, worker));
+    return found;
+  }
+
   /** A point read; undefined on 404. */
   private async read(
     table: TableClient,
@@ -380,7 +500,7 @@ export class TableSyncStateStore implements SyncStateStore {
     }
   }
 
-  /** Every row matching `filter`. Only for the small single-partition tables (chains, subscriptions). */
+  /** Every row matching `filter` (all pages). */
   private async query(table: TableClient, filter: string, operation: string): Promise<Record<string, unknown>[]> {
     const rows: Record<string, unknown>[] = [];
     try {

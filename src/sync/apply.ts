@@ -1,7 +1,7 @@
 import { describeError, SyncError } from "../errors/sync-error.js";
 import type { Logger } from "../logging/logger.js";
-import type { MiDirectory } from "../mi/mi-directory.js";
-import { type GroupRef, OPERATION_ORDER, type Plan, type PlanOperation, type UserRef } from "./plan-model.js";
+import { type GroupRef, OPERATION_ORDER, type Plan, type PlanOperation, type UserRef } from "./plan/plan-model.js";
+import type { MiDirectory } from "./ports/mi-directory.js";
 
 /** What happened to one planned operation. */
 export interface OperationResult {
@@ -138,6 +138,8 @@ export async function applyPlan(plan: Plan, mi: MiDirectory, options: ApplyOptio
   const outcomes = new OperationOutcomes(total);
   const createdGroups = new Map<string, string>();
   const createdUsers = new Map<string, string>();
+  /** Entra ids of the users this apply's createUser made (not found already there): MI put them in its Default Group. */
+  const madeHere = new Set<string>();
   let done = 0;
   let abortedBy: SyncError | undefined;
   const call = { abortSignal: options.abortSignal };
@@ -155,8 +157,9 @@ export async function applyPlan(plan: Plan, mi: MiDirectory, options: ApplyOptio
         return;
       }
       case "createUser": {
-        const user = await mi.createUser(operation.user, call);
+        const { user, created } = await mi.createUser(operation.user, call);
         createdUsers.set(operation.entraUserId, user.id);
+        if (created && operation.user.addToDefaultGroup) madeHere.add(operation.entraUserId);
         return;
       }
       case "updateUser":
@@ -168,6 +171,13 @@ export async function applyPlan(plan: Plan, mi: MiDirectory, options: ApplyOptio
       case "setUserExtras":
         return mi.setUserExtras(required(userId(operation.user), "user"), operation.after, call);
       case "addMember":
+        // The creation made this membership, unless the user was there already (an earlier attempt's create).
+        if (
+          operation.by === "createUser" &&
+          "entraUserId" in operation.user &&
+          madeHere.has(operation.user.entraUserId)
+        )
+          return;
         await mi.addMember(required(groupId(operation.group), "group"), required(userId(operation.user), "user"), call);
         return;
       case "removeMember":

@@ -1,12 +1,12 @@
 import pLimit from "p-limit";
-import type { EntraDirectory, GroupSelector } from "../entra/entra-directory.js";
 import { UsageError } from "../errors/sync-error.js";
 import type { Logger } from "../logging/logger.js";
-import type { MiDirectory } from "../mi/mi-directory.js";
 import type { DirectoryGroup, DirectoryUser, MiMembership } from "./model.js";
+import { groupsToRead } from "./plan/target-groups.js";
+import type { EntraDirectory, GroupSelector } from "./ports/entra-directory.js";
+import type { MiDirectory } from "./ports/mi-directory.js";
 import type { EntraSnapshot, GroupMembersRead, MiSnapshot } from "./snapshot.js";
 import { requiredAttributes, type SyncOptions } from "./sync-options.js";
-import { groupsToRead } from "./target-groups.js";
 
 export interface ReadOptions {
   logger: Logger;

@@ -1,12 +1,13 @@
-import type { EntraDirectory, GroupSelector } from "../entra/entra-directory.js";
 import type { Logger } from "../logging/logger.js";
-import type { MiDirectory } from "../mi/mi-directory.js";
 import { applyPlan } from "./apply.js";
-import { type PlanScope, planSync } from "./plan.js";
-import type { Plan } from "./plan-model.js";
+import type { Plan } from "./plan/plan-model.js";
+import type { PlanScope } from "./plan/plan-scope.js";
+import { planSync } from "./plan/plan-sync.js";
+import type { EntraDirectory, GroupSelector } from "./ports/entra-directory.js";
+import type { MiDirectory } from "./ports/mi-directory.js";
 import { readEntraMembers, readMi, resolveEntraGroups } from "./read-state.js";
 import { checkRemovals } from "./removal-guard.js";
-import type { EntraSnapshot } from "./snapshot.js";
+import type { EntraSnapshot, MiSnapshot } from "./snapshot.js";
 import type { SyncOptions } from "./sync-options.js";
 import { buildResult, type SyncResult } from "./sync-result.js";
 
@@ -15,24 +16,26 @@ export interface SyncRequest {
   options: SyncOptions;
   /** `plan`: read and plan, write nothing (`--dry-run`). `apply`: read, plan, guard, apply. */
   mode: "plan" | "apply";
-  /** `full` (default): the selector is the whole configured sync. `partial`: a subset (the live path). */
-  scope?: PlanScope;
+  /** `full` (default): the selector is the whole configured sync. `groups`: some of its groups (a resync). */
+  scope?: Exclude<PlanScope, "users">;
   /** What to do with groups that do not resolve (see ReadOptions). Default `fail`. */
   unresolved?: "fail" | "skip";
 }
 
-/** Entra user id ↔ MI user id memory kept between runs (the live path keeps it in Table Storage). */
-export interface UserIdMap {
-  lookup(entraUserIds: string[]): Promise<Map<string, string>>;
-  save(pairs: { entraUserId: string; miUserId: string }[]): Promise<void>;
+/**
+ * What the app remembers of each user between runs (the live path's user ledger in Table Storage). The CLI keeps
+ * nothing: each run reads both sides whole.
+ */
+export interface IdentityLedger {
+  /** Called once a plan was applied (not for a dry run or a refused plan), with what apply made. */
+  record(plan: Plan, result: SyncResult): Promise<void>;
 }
 
 export interface SyncPorts {
   entra: EntraDirectory;
   mi: MiDirectory;
   logger: Logger;
-  /** Optional: without it users match by username then email only. */
-  idMap?: UserIdMap;
+  ledger?: IdentityLedger;
 }
 
 export interface SyncHooks {
@@ -43,18 +46,38 @@ export interface SyncHooks {
 }
 
 /**
- * The one sync use case every trigger calls: read both sides, plan, check the removal guard, apply, report.
- * Throws typed errors (usage, auth, unavailable) only before anything is written; afterwards every failure is in the
- * result.
+ * The sync use case of the CLI and of every whole-group run: read both sides, plan, then `applyPlanned`. Throws typed
+ * errors (usage, auth, unavailable) only before anything is written; afterwards every failure is in the result.
  */
 export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: SyncHooks = {}): Promise<SyncResult> {
-  const { options } = request;
   await ports.mi.connect({ abortSignal: hooks.abortSignal });
-  const { plan, knownUserIds } = await readAndPlan(request, ports, hooks);
-  const verdict = checkRemovals(plan, options.maxRemovals);
+  const plan = await readAndPlan(request, ports, hooks);
+  return applyPlanned(plan, request, ports, hooks);
+}
+
+/**
+ * Its own function so that the snapshots (every Entra user, every MI user and membership row read) can be collected
+ * once the plan exists, instead of staying reachable while the plan is applied.
+ */
+async function readAndPlan(request: SyncRequest, ports: SyncPorts, hooks: SyncHooks): Promise<Plan> {
+  const snapshot = await readSnapshots(request, ports, hooks);
+  return planSync(snapshot.entra, snapshot.mi, request.options, request.scope ?? "full");
+}
+
+/**
+ * The tail every path shares once it holds a plan, whatever read it (whole groups, or some users): the removal guard,
+ * then (unless `plan` mode or refused) apply, the result, and the ledger. One place, so that no path can skip a step.
+ */
+export async function applyPlanned(
+  plan: Plan,
+  request: Pick<SyncRequest, "options" | "mode">,
+  ports: SyncPorts,
+  hooks: SyncHooks = {},
+): Promise<SyncResult> {
+  const verdict = checkRemovals(plan, request.options.maxRemovals);
   ports.logger.info(
     `plan: ${plan.operations.length} operation(s), ${plan.removals} removal(s)/disable(s) ` +
-      `(limit ${verdict.limit ?? "none"} of ${verdict.base} managed memberships)`,
+      `(limit ${verdict.limit ?? "none"} of ${verdict.base ?? "unknown"} managed memberships)`,
   );
   if (request.mode === "plan" || !verdict.allowed) {
     return buildResult({ plan, verdict, dryRun: request.mode === "plan" });
@@ -74,22 +97,20 @@ export async function runSync(request: SyncRequest, ports: SyncPorts, hooks: Syn
     createdGroups: outcome.createdGroups,
     ...(outcome.abortedBy ? { abortedBy: outcome.abortedBy } : {}),
   });
-  if (ports.idMap) {
-    const fresh = result.userIds.filter((pair) => knownUserIds?.get(pair.entraUserId) !== pair.miUserId);
-    if (fresh.length > 0) await ports.idMap.save(fresh);
-  }
+  if (ports.ledger) await ports.ledger.record(plan, result);
   return result;
 }
 
 /**
- * Reads both sides and plans. Its own function so that the snapshots (every Entra user, every MI user and membership
- * row read) can be collected once the plan exists, instead of staying reachable while the plan is applied.
+ * Reads both sides for a whole-group run. Which MI groups to read follows from the Entra groups alone, unless
+ * attribute groups name some (they need the users): then both sides are read at once, and a reconcile takes the
+ * longer of the two reads, not their sum.
  */
-async function readAndPlan(
-  request: SyncRequest,
-  ports: SyncPorts,
-  hooks: SyncHooks,
-): Promise<{ plan: Plan; knownUserIds: Map<string, string> | undefined }> {
+export async function readSnapshots(
+  request: Pick<SyncRequest, "selector" | "options" | "unresolved">,
+  ports: Pick<SyncPorts, "entra" | "mi" | "logger">,
+  hooks: Pick<SyncHooks, "abortSignal"> = {},
+): Promise<{ entra: EntraSnapshot; mi: MiSnapshot }> {
   const { options } = request;
   const read = {
     logger: ports.logger,
@@ -97,8 +118,6 @@ async function readAndPlan(
     ...(hooks.abortSignal ? { abortSignal: hooks.abortSignal } : {}),
   };
   const groups = await resolveEntraGroups(ports.entra, request.selector, read);
-  // Which MI groups to read follows from the Entra groups alone, unless attribute groups name some (they need the
-  // users): then both sides are read at once, and a reconcile takes the longer of the two reads, not their sum.
   const early = options.mapAttrToGroup.length === 0;
   const shell: EntraSnapshot = { groups, members: new Map(), users: new Map() };
   const [entra, miEarly] = await Promise.all([
@@ -106,6 +125,5 @@ async function readAndPlan(
     early ? readMi(ports.mi, shell, options, read) : undefined,
   ]);
   const mi = miEarly ?? (await readMi(ports.mi, entra, options, read));
-  if (ports.idMap) mi.knownUserIds = await ports.idMap.lookup([...entra.users.keys()]);
-  return { plan: planSync(entra, mi, options, request.scope ?? "full"), knownUserIds: mi.knownUserIds };
+  return { entra, mi };
 }

@@ -27,6 +27,4 @@ export interface MiSnapshot {
   memberships: Map<string, MiMembership[]>;
   /** The MI username the API token acts as; that user is never modified. */
   actingUsername: string | undefined;
-  /** Entra user id → MI user id from earlier runs (the live path's id map); matched before username and email. */
-  knownUserIds?: Map<string, string>;
 }

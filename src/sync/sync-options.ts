@@ -1,6 +1,6 @@
-import type { MaxRemovals } from "../config/max-removals.js";
-import type { MembershipMode } from "../entra/entra-directory.js";
+import type { MaxRemovals } from "./max-removals.js";
 import type { MiUserType } from "./model.js";
+import type { MembershipMode } from "./ports/entra-directory.js";
 import type { TransformationRule } from "./transformations/parse-transformation-rules.js";
 
 /**
@@ -10,6 +10,12 @@ import type { TransformationRule } from "./transformations/parse-transformation-
 export interface SyncOptions {
   /** `provision` mirrors memberships and creates/updates users; `deprovision` only disables users who left. */
   command: "provision" | "deprovision";
+  /**
+   * With `provision`: `disable` also disables who left every synced group, planned from the same snapshot under the
+   * same guard (the app's SYNC_DEPROVISION; only a full reconcile does it). `keep`: provision never disables anyone.
+   * `deprovision` always disables who left.
+   */
+  leavers: "keep" | "disable";
   /**
    * `all`: create missing MI groups and users. `groups`: create missing groups, update only existing users.
    * `off` (flag absent): only MI groups that already exist are synced; their users are created and updated.

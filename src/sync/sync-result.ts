@@ -1,6 +1,6 @@
 import type { SyncError } from "../errors/sync-error.js";
 import { describeOperation, OperationOutcomes, type OperationResult } from "./apply.js";
-import type { Plan, PlanOperation } from "./plan-model.js";
+import type { Plan, PlanOperation } from "./plan/plan-model.js";
 import type { RemovalVerdict } from "./removal-guard.js";
 
 /** The figures every summary shows (cli.md rule 15). Planned figures in a dry run, applied figures otherwise. */
@@ -47,6 +47,11 @@ export interface SyncResult {
   /** The operations as reported, in plan order, each built when it is reached and not kept. */
   reportedOperations(): Iterable<ReportedOperation>;
   counts: SyncCounts;
+  /**
+   * Failures another attempt may cure: writes that failed, and group reads that were incomplete (`read-incomplete`).
+   * The other plan problems (a user without a username, two users claiming one name) stay until Entra changes.
+   */
+  transientFailures: number;
   errors: string[];
   warnings: string[];
   /** Set when MI became unusable mid-apply; the rest of the plan was not attempted. */
@@ -148,6 +153,8 @@ export function buildResult(input: {
       failed: plan.problems.length + failures.length,
       warnings: warnings.length,
     },
+    transientFailures:
+      failures.length + plan.problems.filter((p) => p.code === "read-incomplete").length + (input.abortedBy ? 1 : 0),
     errors,
     warnings,
     ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
@@ -158,7 +165,9 @@ export function buildResult(input: {
     ]),
     get userIds() {
       userIds ??= [
-        ...plan.matches.map((m) => ({ entraUserId: m.entraUserId, miUserId: m.miUserId })),
+        ...plan.identities.flatMap((i) =>
+          i.miUserId === undefined ? [] : [{ entraUserId: i.entraUserId, miUserId: i.miUserId }],
+        ),
         ...[...(createdUsers ?? new Map<string, string>())].map(([entraUserId, miUserId]) => ({
           entraUserId,
           miUserId,

@@ -68,7 +68,8 @@ test("provision --process-child-groups: members of nested groups are synced", as
   const run = await lab.runCli(["provision", "Engineering", "--process-child-groups"]);
   assert.equal(run.status, 0, run.stderr);
   assert.deepEqual(miMembers(lab, "Engineering"), ["ann@contoso.com", "cat@contoso.com", "dan@contoso.com"]);
-  assert.match(run.stdout, /memberships added\s+2/);
+  // Two into Engineering, and one into the Default Group for dan, whom the run created there (#9: counts say what MI saw).
+  assert.match(run.stdout, /memberships added\s+3/);
 });
 
 test("provision: a member removed in Entra is removed in MI; a disabled account loses its memberships", async () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type MaxRemovals, parseMaxRemovals, removalLimit } from "../../src/config/max-removals.js";
+import { parseMaxRemovals } from "../../src/config/max-removals.js";
 import { UsageError } from "../../src/errors/sync-error.js";
+import { type MaxRemovals, removalLimit } from "../../src/sync/max-removals.js";
 
 const parsed: [string | undefined, MaxRemovals][] = [
   [undefined, { kind: "default" }],

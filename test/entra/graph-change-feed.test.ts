@@ -71,12 +71,14 @@ describe("GraphEntraDirectory.readGroupDelta", () => {
     assert.deepEqual(round.changes.map((c) => c.groupId).sort(), [sales, support].sort());
     assert.deepEqual(changeOf(round.changes, sales), {
       groupId: sales,
+      displayName: "MI Sales",
       usersAdded: [u1, u2].sort(),
       usersRemoved: [],
       groupsChanged: [nested],
     });
     assert.deepEqual(changeOf(round.changes, support), {
       groupId: support,
+      displayName: "MI Support",
       usersAdded: [u3],
       usersRemoved: [],
       groupsChanged: [],
@@ -92,7 +94,9 @@ describe("GraphEntraDirectory.readGroupDelta", () => {
     sim.directory.removeMember(sales, u2);
     sim.directory.addMember(doomed, u6); // outside the filter
     const round = await directory.readGroupDelta({ groupIds: [], deltaLink: latest.deltaLink });
-    assert.deepEqual(round.changes, [{ groupId: sales, usersAdded: [u5], usersRemoved: [u2], groupsChanged: [] }]);
+    assert.deepEqual(round.changes, [
+      { groupId: sales, displayName: "MI Sales", usersAdded: [u5], usersRemoved: [u2], groupsChanged: [] },
+    ]);
 
     const quiet = await directory.readGroupDelta({ groupIds: [], deltaLink: round.deltaLink });
     assert.deepEqual(quiet.changes, []);
@@ -129,7 +133,9 @@ describe("GraphEntraDirectory.readGroupDelta", () => {
     const latest = await directory.readGroupDelta({ groupIds: [sales], start: "latest" });
     sim.directory.removeMember(sales, nested);
     const round = await directory.readGroupDelta({ groupIds: [sales], deltaLink: latest.deltaLink });
-    assert.deepEqual(round.changes, [{ groupId: sales, usersAdded: [], usersRemoved: [], groupsChanged: [nested] }]);
+    assert.deepEqual(round.changes, [
+      { groupId: sales, displayName: "MI Sales", usersAdded: [], usersRemoved: [], groupsChanged: [nested] },
+    ]);
   });
 
   it("a token older than 7 days → DeltaResetError expired", async () => {
@@ -205,6 +211,7 @@ describe("GraphEntraDirectory.readGroupDelta: paging", () => {
     assert.equal(round.changes.length, 1);
     assert.deepEqual(sorted(round.changes[0]), {
       groupId,
+      displayName: "MI Paged",
       usersAdded: [...userIds].sort(),
       usersRemoved: [],
       groupsChanged: [],

@@ -3,9 +3,9 @@ import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { generate } from "selfsigned";
 import { type GraphSim, type SimUser, startGraphSim } from "../../sim/graph/index.js";
-import type { GroupMembersPage, ReadMembersOptions } from "../../src/entra/entra-directory.js";
 import { AuthError, ServiceError, type SyncError, UsageError } from "../../src/errors/sync-error.js";
 import type { DirectoryUser } from "../../src/sync/model.js";
+import type { GroupMembersPage, ReadMembersOptions } from "../../src/sync/ports/entra-directory.js";
 import { directoryFor } from "../helpers/graph-directory.js";
 
 const APP_ID = "b7d8e648-520f-41d3-b9c0-fdeb91768a0a";

@@ -5,7 +5,7 @@ import { startAzurite } from "../../sim/azurite/start-azurite.js";
 import { createGraphLifecycleHandler } from "../../src/functions/graph-lifecycle.js";
 import { createGraphNotificationsHandler } from "../../src/functions/graph-notifications.js";
 import { syncQueueOutput } from "../../src/functions/queue-binding.js";
-import { MAX_NOTIFICATION_BODY_BYTES } from "../../src/live/handle-notifications.js";
+import { MAX_NOTIFICATION_BODY_BYTES, MAX_VALIDATION_TOKEN_BYTES } from "../../src/live/handle-notifications.js";
 import { TableSyncStateStore } from "../../src/state/table-sync-state-store.js";
 
 // The webhook functions as the Functions host calls them, with subscription records in a real (in-process) Azurite.
@@ -84,9 +84,65 @@ test("graph-notifications: validation handshake → 200 text/plain with the deco
     "Validation: Testing client application reachability for subscription Request-Id: 522a8e7e-096a-494c-aaf1-ac0dcfca45b7";
   const { response, messages } = await call(notifications, "", `?code=k&validationToken=${encodeURIComponent(token)}`);
   assert.equal(response.status, 200);
-  assert.deepEqual(response.headers, { "content-type": "text/plain" });
+  assert.deepEqual(response.headers, { "content-type": "text/plain", "x-content-type-options": "nosniff" });
   assert.equal(response.body, token);
   assert.deepEqual(messages, []);
+});
+
+for (const [name, handler] of [
+  ["graph-notifications", () => notifications],
+  ["graph-lifecycle", () => lifecycle],
+] as const) {
+  test(`${name}: a validation token of ${MAX_VALIDATION_TOKEN_BYTES} bytes is echoed; one byte more → 400, not reflected (#11)`, async () => {
+    const fits = "v".repeat(MAX_VALIDATION_TOKEN_BYTES);
+    const ok = await call(handler(), "", `?validationToken=${fits}`);
+    assert.equal(ok.response.status, 200);
+    assert.equal(ok.response.body, fits);
+    const over = await call(handler(), "", `?validationToken=${fits}v`);
+    assert.equal(over.response.status, 400);
+    assert.ok(!String(over.response.body).includes(fits), "the token is not reflected");
+    assert.equal((over.response.headers as Record<string, string>)["x-content-type-options"], "nosniff");
+  });
+}
+
+test("graph-notifications: every answer says nosniff (202, 400)", async () => {
+  for (const body of [JSON.stringify({ value: [notification()] }), "{nope"]) {
+    const { response } = await call(notifications, body);
+    assert.equal((response.headers as Record<string, string>)["x-content-type-options"], "nosniff");
+  }
+});
+
+test("graph-notifications: attacker-supplied strings reach the log escaped and truncated, one line each (#11)", async () => {
+  const forged = "\u001b[2J\nINFO graph-notifications: all good";
+  const { logs } = await call(
+    notifications,
+    JSON.stringify({
+      value: [
+        notification({ tenantId: forged }),
+        notification({ subscriptionId: `sub\u202e-${"x".repeat(50)}` }),
+        notification({ resource: `Things/${"\n".repeat(3)}${"y".repeat(900)}`, resourceData: {} }),
+      ],
+    }),
+  );
+  const text = logs.join("\n");
+  assert.equal(logs.length, 4, text);
+  for (const line of logs) {
+    const raw = [...line].filter((c) => (c < " " || c > "~") && c !== "…");
+    assert.deepEqual(raw, [], `only printable ASCII in: ${line}`);
+  }
+  assert.match(text, /another tenant \("\\u001b\[2J\\u000aINFO/);
+  assert.match(text, /unknown subscription "sub\\u202e-x{50}"/);
+  assert.ok(!text.includes("y".repeat(100)), "a long resource is truncated");
+});
+
+test("graph-notifications: a notification without tenantId → 202, nothing enqueued (the tenant check is always on)", async () => {
+  const { response, messages, logs } = await call(
+    notifications,
+    JSON.stringify({ value: [notification({ tenantId: undefined })] }),
+  );
+  assert.equal(response.status, 202);
+  assert.deepEqual(messages, []);
+  assert.match(logs.join("\n"), /without tenantId/);
 });
 
 test("graph-notifications: an authenticated group change → 202 and one group message; duplicates in a body coalesce", async () => {

@@ -73,7 +73,7 @@ describe("MiRestDirectory: reads and writes", () => {
     const mi = h.client();
     await mi.connect();
     const group = await mi.createGroup("Sales");
-    const user = await mi.createUser({
+    const { user, created } = await mi.createUser({
       username: "jdoe@contoso.com",
       firstName: "Jane",
       lastName: "Doe",
@@ -81,6 +81,7 @@ describe("MiRestDirectory: reads and writes", () => {
       type: "regular",
       addToDefaultGroup: false,
     });
+    assert.equal(created, true);
     await mi.addMember(group.id, user.id);
     await mi.updateUser(user.id, { firstName: "Janet", type: "power" });
     await mi.setUserExtras(user.id, {
@@ -131,7 +132,7 @@ describe("MiRestDirectory: reads and writes", () => {
     assert.deepEqual(h.sim.state.membersOfGroup("Default Group"), ["admin", "amy"]);
   });
 
-  test("createUser of an existing username (other case) or email → resolves to the existing user, no duplicate", async () => {
+  test("createUser of an existing username (other case) → that user, created: false; of another's email → refused (#9)", async () => {
     const existing = h.sim.state.addUser({ username: "Bob", email: "bob@contoso.com", firstName: "Bob" });
     const mi = h.client();
     const byName = await mi.createUser({
@@ -142,16 +143,19 @@ describe("MiRestDirectory: reads and writes", () => {
       type: "regular",
       addToDefaultGroup: true,
     });
-    assert.equal(byName.id, existing.id);
-    const byEmail = await mi.createUser({
-      username: "robert",
-      firstName: "",
-      lastName: "",
-      email: "BOB@contoso.com",
-      type: "regular",
-      addToDefaultGroup: true,
-    });
-    assert.equal(byEmail.id, existing.id);
+    assert.deepEqual([byName.user.id, byName.created], [existing.id, false]);
+    // Another person's account is never taken for this one: the clash is an error the run reports.
+    await assert.rejects(
+      mi.createUser({
+        username: "robert",
+        firstName: "",
+        lastName: "",
+        email: "BOB@contoso.com",
+        type: "regular",
+        addToDefaultGroup: true,
+      }),
+      (error: unknown) => error instanceof Error && /robert/.test(error.message),
+    );
     assert.equal(h.sim.state.users().length, 2);
   });
 
@@ -344,7 +348,7 @@ describe("MiRestDirectory: retries", () => {
     const h = await harness();
     try {
       h.sim.faults.deadlock(2);
-      const user = await h.client().createUser({
+      const { user } = await h.client().createUser({
         username: "fay",
         firstName: "Fay",
         lastName: "",

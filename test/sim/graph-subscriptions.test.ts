@@ -353,13 +353,17 @@ describe("GET, PATCH, reauthorize, DELETE /subscriptions/{id}", () => {
   });
 
   test("GET lists and reads it; PATCH renews (200, new expiry); an over-limit renewal → 400 ExtensionError", async () => {
-    const list = (await call(sim, token, "GET", "/subscriptions")).body as { value: Array<{ id: string }> };
+    const list = (await call(sim, token, "GET", "/subscriptions")).body as {
+      value: Array<{ id: string; clientState: unknown }>;
+    };
     assert.deepEqual(
       list.value.map((item) => item.id),
       [id],
     );
+    assert.equal(list.value[0]?.clientState, null, "lists never carry clientState (docs#4807)");
     const one = await call(sim, token, "GET", `/subscriptions/${id}`);
     assert.equal(one.status, 200);
+    assert.notEqual((one.body as { clientState: unknown }).clientState, null, "a single GET does");
     assert.equal((one.body as { expirationDateTime: string }).expirationDateTime, "2026-03-01T13:00:00Z");
 
     const renewed = await call(sim, token, "PATCH", `/subscriptions/${id}`, { expirationDateTime: inMinutes(41_000) });

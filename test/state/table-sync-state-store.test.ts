@@ -12,7 +12,7 @@ import {
   StateCorruptError,
   StateUnavailableError,
 } from "../../src/state/state-errors.js";
-import type { DeltaChain, IdMapping, RunRecord, SubscriptionRecord } from "../../src/state/sync-state-store.js";
+import type { DeltaChain, RunRecord, SubscriptionRecord, UserLedgerEntry } from "../../src/state/sync-state-store.js";
 import { TableSyncStateStore } from "../../src/state/table-sync-state-store.js";
 
 let azurite: RunningAzurite;
@@ -330,50 +330,60 @@ describe("TableSyncStateStore: subscriptions", () => {
   });
 });
 
-describe("TableSyncStateStore: id map", () => {
+describe("TableSyncStateStore: user ledger", () => {
   const guid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
-  const mapping = (kind: IdMapping["kind"], n: number, suffix = ""): IdMapping => ({
-    kind,
+  const entry = (n: number, overrides: Partial<UserLedgerEntry> = {}): UserLedgerEntry => ({
     entraId: guid(n),
-    miId: `${kind === "user" ? 1000 : 5000}${n}`,
-    miName: `${kind}-${n}${suffix}`,
+    miId: `${1000 + n}`,
+    username: `user${n}@contoso.com`,
+    email: `user${n}@contoso.com`,
+    claims: true,
     updatedAt: "2026-03-10T12:00:00.000Z",
+    ...overrides,
   });
 
-  test("save 250 users + 120 groups (several 100-row transactions) → all read back; unknown ids are absent", async () => {
+  test("save 250 entries (several 100-row transactions) → all read back and listed; unknown ids are absent", async () => {
     const { store } = await freshStore();
-    const users = Array.from({ length: 250 }, (_, i) => mapping("user", i));
-    const groups = Array.from({ length: 120 }, (_, i) => mapping("group", i));
-    await store.saveIdMappings([...users, ...groups]);
-
-    const wanted = [...users.map((m) => m.entraId), guid(9999)];
-    const found = await store.getIdMappings("user", wanted);
+    const entries = Array.from({ length: 250 }, (_, i) => entry(i));
+    await store.saveUserEntries(entries, new Map());
+    const found = await store.getUserEntries([...entries.map((e) => e.entraId), guid(9999)]);
     assert.equal(found.size, 250);
-    assert.deepEqual(found.get(guid(7)), users[7]);
+    assert.deepEqual(found.get(guid(7)), entries[7]);
     assert.equal(found.has(guid(9999)), false);
-    const foundGroups = await store.getIdMappings(
-      "group",
-      groups.map((m) => m.entraId),
+    assert.equal((await store.listUserEntries()).length, 250);
+    assert.equal((await store.getUserEntries([])).size, 0);
+  });
+
+  test("findClaimants: every claimant of a username or email, case-insensitive; a changed claim drops the old one", async () => {
+    const { store } = await freshStore();
+    const ann = entry(1, { username: "Ann@contoso.com", email: "shared@contoso.com" });
+    const bob = entry(2, { username: "bob@contoso.com", email: "SHARED@contoso.com" });
+    const off = entry(3, { username: "ann@contoso.com", claims: false });
+    await store.saveUserEntries([ann, bob, off], new Map());
+    assert.deepEqual([...(await store.findClaimants({ usernames: ["ANN@contoso.com"], emails: [] }))], [ann.entraId]);
+    assert.deepEqual(
+      [...(await store.findClaimants({ usernames: [], emails: ["shared@CONTOSO.com"] }))].sort(),
+      [ann.entraId, bob.entraId].sort(),
     );
-    assert.equal(foundGroups.size, 120);
-    assert.equal(foundGroups.get(guid(3))?.miName, "group-3");
+    const renamed = { ...ann, username: "anna@contoso.com", email: "anna@contoso.com" };
+    await store.saveUserEntries([renamed], new Map([[ann.entraId, ann]]));
+    assert.deepEqual([...(await store.findClaimants({ usernames: ["ann@contoso.com"], emails: [] }))], []);
+    assert.deepEqual(
+      [...(await store.findClaimants({ usernames: [], emails: ["shared@contoso.com"] }))],
+      [bob.entraId],
+    );
+    assert.deepEqual([...(await store.findClaimants({ usernames: ["anna@contoso.com"], emails: [] }))], [ann.entraId]);
+    // Saving again from the same previous state (a retry after a crash) deletes nothing twice and fails nothing.
+    await store.saveUserEntries([renamed], new Map([[ann.entraId, ann]]));
   });
 
-  test("save again (rename, duplicate ids in one call) → upsert, last one wins", async () => {
+  test("touchUsers / usersTouchedSince / pruneTouches: notes by time", async () => {
     const { store } = await freshStore();
-    await store.saveIdMappings([mapping("user", 1)]);
-    await store.saveIdMappings([mapping("user", 1, "-a"), mapping("user", 2), mapping("user", 1, "-b")]);
-    const found = await store.getIdMappings("user", [guid(1), guid(2), guid(1)]);
-    assert.equal(found.get(guid(1))?.miName, "user-1-b");
-    assert.equal(found.size, 2);
-    await store.saveIdMappings([{ ...mapping("group", 5), sources: 2 }]);
-    assert.equal((await store.getIdMappings("group", [guid(5)])).get(guid(5))?.sources, 2);
-    assert.equal((await store.getIdMappings("group", [guid(1)])).size, 0);
-  });
-
-  test("getIdMappings with no ids → empty map", async () => {
-    const { store } = await freshStore();
-    assert.equal((await store.getIdMappings("user", [])).size, 0);
+    await store.touchUsers([guid(1), guid(2)], "2026-03-10T12:00:00.000Z");
+    await store.touchUsers([guid(2), guid(3)], "2026-03-10T12:05:00.000Z");
+    assert.deepEqual((await store.usersTouchedSince("2026-03-10T12:01:00.000Z")).sort(), [guid(2), guid(3)]);
+    await store.pruneTouches("2026-03-10T12:01:00.000Z");
+    assert.deepEqual((await store.usersTouchedSince("2026-03-10T00:00:00.000Z")).sort(), [guid(2), guid(3)]);
   });
 });
 

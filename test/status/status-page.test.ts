@@ -79,7 +79,7 @@ test("the status page shows the verdict and tables, and resyncs a group: plan fi
     const writes = live.lab.mi.requests.writes;
     await page.fill("#subject", tenant.groups.Sales!);
     await page.click("#resync button[type=submit]");
-    const planned = page.locator("#operations li[data-op=addMember]");
+    const planned = page.locator("#operations li[data-op=addMember]", { hasText: "Sales" });
     await planned.waitFor({ timeout: 15_000 });
     assert.match(String(await planned.textContent()), /\[planned\].*dan@contoso\.com/);
     assert.match(String(await page.locator("#resync-result").textContent()), /nothing has been written yet/);
@@ -87,7 +87,7 @@ test("the status page shows the verdict and tables, and resyncs a group: plan fi
     assert.ok(!miMembers(live.lab, "Sales").includes("dan@contoso.com"));
 
     await page.click("#apply");
-    const applied = page.locator("#operations li[data-op=addMember][data-status=applied]");
+    const applied = page.locator("#operations li[data-op=addMember][data-status=applied]", { hasText: "Sales" });
     await applied.waitFor({ timeout: 15_000 });
     assert.match(String(await page.locator("#resync-result h3").textContent()), /^Applied$/);
     assert.ok(miMembers(live.lab, "Sales").includes("dan@contoso.com"), "MI changed");

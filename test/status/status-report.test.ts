@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type LiveLab, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { resyncOnDemand } from "../../src/live/resync-on-demand.js";
 import { buildStatusReport } from "../../src/status/build-status-report.js";
-import { resyncOnDemand } from "../../src/status/resync-on-demand.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
 import { eventually } from "../helpers/eventually.js";
 
@@ -199,7 +199,11 @@ test("POST /api/status/resync: validated input, plan by default, apply on ?mode=
 
 test("a poison message makes the report failing, naming the poison queue", async () => {
   await live.deps.queue.send({ kind: "group" });
-  await eventually(async () => (await live.deps.queue.depth()).poison === 1, "poison queue");
+  // The worker sends it to the poison queue, then the queue takes the original away: wait for both.
+  await eventually(async () => {
+    const depth = await live.deps.queue.depth();
+    return depth.poison === 1 && depth.queued === 0;
+  }, "poison queue");
   const report = await buildStatusReport(live.deps);
   assert.equal(report.verdict.level, "failing");
   assert.match(report.verdict.reasons.join(" "), /poison queue mi-sync-poison holds 1 message/);

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startMiSim } from "../../sim/mi/index.js";
 import { silentLogger } from "../../src/logging/logger.js";
-import type { MiDirectory } from "../../src/mi/mi-directory.js";
 import { MiRestDirectory } from "../../src/mi/mi-rest-directory.js";
 import { applyPlan } from "../../src/sync/apply.js";
-import type { Plan, PlanOperation } from "../../src/sync/plan-model.js";
+import type { Plan, PlanOperation } from "../../src/sync/plan/plan-model.js";
+import type { MiDirectory } from "../../src/sync/ports/mi-directory.js";
 
 type Sim = Awaited<ReturnType<typeof startMiSim>>;
 let sim: Sim;
@@ -60,6 +60,7 @@ function watched(mi: MiRestDirectory): { mi: MiDirectory; peak: () => number; st
 function plan(operations: PlanOperation[]): Plan {
   return {
     command: "provision",
+    scope: "full",
     operations,
     problems: [],
     warnings: [],
@@ -67,7 +68,7 @@ function plan(operations: PlanOperation[]): Plan {
     removals: 0,
     groups: [],
     usersConsidered: 0,
-    matches: [],
+    identities: [],
   };
 }
 

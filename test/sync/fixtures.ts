@@ -7,6 +7,7 @@ import type { SyncOptions } from "../../src/sync/sync-options.js";
 export function options(overrides: Partial<SyncOptions> = {}): SyncOptions {
   return {
     command: "provision",
+    leavers: "keep",
     autoCreate: "off",
     userType: "regular",
     userTypeExplicit: false,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseMaxRemovals } from "../../src/config/max-removals.js";
-import { planSync } from "../../src/sync/plan.js";
-import type { PlanOperation } from "../../src/sync/plan-model.js";
+import type { PlanOperation } from "../../src/sync/plan/plan-model.js";
+import { planSync } from "../../src/sync/plan/plan-sync.js";
 import { checkRemovals } from "../../src/sync/removal-guard.js";
 import { parseTransformationRules } from "../../src/sync/transformations/parse-transformation-rules.js";
 import { entra, entraUser, MiBuilder, options } from "./fixtures.js";
@@ -30,10 +30,17 @@ test("plan: Entra member missing in MI → createUser (into Default Group) and a
   const mi = new MiBuilder();
   mi.group("Sales");
   const plan = planSync(entra({ Sales: [ann] }), mi.snapshot(), options());
-  assert.deepEqual(ops(plan.operations), ["createUser ann@contoso.com", "addMember ann@contoso.com -> Sales"]);
+  assert.deepEqual(ops(plan.operations), [
+    "createUser ann@contoso.com",
+    "addMember ann@contoso.com -> Sales",
+    "addMember ann@contoso.com -> Default Group",
+  ]);
   const create = plan.operations[0];
   assert.equal(create?.op === "createUser" && create.user.addToDefaultGroup, true);
   assert.equal(create?.op === "createUser" && create.user.type, "regular");
+  // The creation puts the user in the Default Group: listed, so that figures say what MI did (#9), not sent twice.
+  const implied = plan.operations[2];
+  assert.equal(implied?.op === "addMember" && implied.by, "createUser");
 });
 
 test("plan: --skip-default-group → new users are created outside the Default Group, existing ones not added", () => {
@@ -69,7 +76,15 @@ test("plan: in-sync state → empty plan", () => {
 const autoCreateCases = [
   { mode: "off", expected: [] as string[], warns: /does not exist/ },
   { mode: "groups", expected: ["createGroup Sales"], warns: /not created/ },
-  { mode: "all", expected: ["createGroup Sales", "createUser ann@contoso.com", "addMember ann@contoso.com -> Sales"] },
+  {
+    mode: "all",
+    expected: [
+      "createGroup Sales",
+      "createUser ann@contoso.com",
+      "addMember ann@contoso.com -> Sales",
+      "addMember ann@contoso.com -> Default Group",
+    ],
+  },
 ] as const;
 for (const c of autoCreateCases) {
   test(`plan: --auto-create ${c.mode}, MI group and user missing → ${c.expected.join(", ") || "nothing"}`, () => {
@@ -217,6 +232,86 @@ test("plan: two Entra users with one email → the second is not written and is 
   );
 });
 
+test("plan: an email another MI user holds → that user is not written at all, names included (rule 1, #9)", () => {
+  const mi = new MiBuilder();
+  const bob = mi.user("bob@contoso.com", { firstName: "Old" });
+  mi.user("robert@contoso.com", { email: "new@contoso.com" });
+  const sales = mi.group("Sales");
+  mi.member(sales, bob);
+  mi.member(mi.groups[0]!, bob);
+  const renamed = entraUser("bob", { mail: "new@contoso.com", attrs: { mail: "new@contoso.com", givenName: "New" } });
+  const plan = planSync(entra({ Sales: [renamed] }), mi.snapshot(), options());
+  assert.deepEqual(ops(plan.operations), [], "no name update, no membership change");
+  assert.deepEqual(
+    plan.problems.map((p) => `${p.code} ${p.subject}`),
+    ["duplicate-email bob@contoso.com"],
+  );
+});
+
+test("plan: a disabled Entra user claims nothing: an enabled one with the same username is written (#9)", () => {
+  const mi = new MiBuilder();
+  mi.group("Sales");
+  // Same username after the rule that strips the domain; the disabled one sorts first by Entra id.
+  const rules = parseTransformationRules(`[{"attr_name": "username", "action": "@.*$,", "method": "sub"}]`);
+  const off = entraUser("ann", { accountEnabled: false, id: "00000000-0000-0000-0000-000000000001" });
+  const on = entraUser("ann", {
+    id: "00000000-0000-0000-0000-000000000002",
+    userPrincipalName: "ann@fabrikam.com",
+    mail: "ann@fabrikam.com",
+    attrs: { userPrincipalName: "ann@fabrikam.com", mail: "ann@fabrikam.com" },
+  });
+  const plan = planSync(entra({ Sales: [off, on] }), mi.snapshot(), options({ transformations: rules }));
+  assert.deepEqual(ops(plan.operations, "createUser"), ["createUser ann"]);
+  assert.deepEqual(plan.problems, []);
+});
+
+test("plan: two users, one username: the winner's MI account is not held, so its stale rows still leave (#9)", () => {
+  const mi = new MiBuilder();
+  const ann = mi.user("ann@contoso.com");
+  const sales = mi.group("Sales");
+  const old = mi.group("Old");
+  mi.member(sales, ann);
+  mi.member(old, ann);
+  mi.member(mi.groups[0]!, ann);
+  const first = entraUser("ann", { id: "00000000-0000-0000-0000-00000000000a" });
+  const second = entraUser("ann", { id: "00000000-0000-0000-0000-00000000000b" });
+  const plan = planSync(entra({ Sales: [first, second], Old: [] }), mi.snapshot(), options());
+  assert.deepEqual(ops(plan.operations), ["removeMember ann@contoso.com <- Old"]);
+  assert.deepEqual(
+    plan.problems.map((p) => p.code),
+    ["duplicate-username"],
+  );
+});
+
+test("plan: scope users → the guard's base is unknown; over what any base allows, the caller must widen", () => {
+  const mi = new MiBuilder();
+  const sales = mi.group("Sales");
+  for (let i = 0; i < 30; i++) mi.member(sales, mi.user(`u${i}@contoso.com`));
+  const plan = planSync(entra({ Sales: [] }), mi.snapshot(), options(), "users");
+  assert.equal(plan.managedMemberships, undefined);
+  const verdict = checkRemovals(plan, parseMaxRemovals(undefined));
+  assert.deepEqual([verdict.allowed, verdict.needsBase], [false, true]);
+  assert.equal(checkRemovals(plan, parseMaxRemovals("30")).allowed, true, "a fixed limit needs no base");
+});
+
+test("provision with leavers: disable (SYNC_DEPROVISION) → one plan removes and disables who left, under one guard", () => {
+  const mi = new MiBuilder();
+  const sales = mi.group("Sales");
+  for (const name of ["stay", "left"]) mi.member(sales, mi.user(`${name}@contoso.com`));
+  mi.member(sales, mi.user("boss@contoso.com", { type: "administrator" }));
+  for (const u of mi.users) mi.member(mi.groups[0]!, u);
+  const snapshot = entra({ Sales: [entraUser("stay")] });
+  const plan = planSync(snapshot, mi.snapshot(), options({ leavers: "disable" }));
+  assert.deepEqual(ops(plan.operations), [
+    "removeMember boss@contoso.com <- Sales",
+    "removeMember left@contoso.com <- Sales",
+    "disableUser left@contoso.com",
+  ]);
+  assert.equal(plan.removals, 3, "removals and disables count together");
+  const partial = planSync(snapshot, mi.snapshot(), options({ leavers: "disable" }), "groups");
+  assert.deepEqual(ops(partial.operations, "disableUser"), [], "only a full snapshot knows who left");
+});
+
 test("plan: first name over 100 code points → truncated to 100 with a warning", () => {
   const long = "Ł".repeat(130);
   const mi = new MiBuilder();
@@ -239,6 +334,8 @@ test("plan: --target-group → every Entra group's users go into the one MI grou
   assert.deepEqual(ops(plan.operations, "addMember"), [
     "addMember ann@contoso.com -> Everyone",
     "addMember bob@contoso.com -> Everyone",
+    "addMember ann@contoso.com -> Default Group",
+    "addMember bob@contoso.com -> Default Group",
   ]);
   assert.equal(plan.groups.length, 1);
 });
@@ -256,6 +353,7 @@ test("plan: --process-users → only selected users are written; other members a
   assert.deepEqual(ops(plan.operations), [
     "createUser ann@contoso.com",
     "addMember ann@contoso.com -> Sales",
+    "addMember ann@contoso.com -> Default Group",
     "removeMember drop@contoso.com <- Sales",
   ]);
 });
@@ -274,9 +372,11 @@ test("plan: --map-attr-to-group → attribute groups created and mirrored; multi
   );
   assert.deepEqual(ops(plan.operations, "createGroup"), ["createGroup Dept Audit"]);
   assert.deepEqual(ops(plan.operations, "addMember").sort(), [
+    "addMember ann@contoso.com -> Default Group",
     "addMember ann@contoso.com -> Dept Audit",
     "addMember ann@contoso.com -> Dept Finance",
     "addMember ann@contoso.com -> Sales",
+    "addMember bob@contoso.com -> Default Group",
     "addMember bob@contoso.com -> Dept Audit",
     "addMember bob@contoso.com -> Sales",
   ]);
@@ -317,7 +417,11 @@ test("plan: a group whose read was incomplete → no removals there, adds still 
   const sales = mi.group("Sales");
   mi.member(sales, mi.user("maybe@contoso.com"));
   const plan = planSync(entra({ Sales: [entraUser("ann")] }, ["Sales"]), mi.snapshot(), options());
-  assert.deepEqual(ops(plan.operations), ["createUser ann@contoso.com", "addMember ann@contoso.com -> Sales"]);
+  assert.deepEqual(ops(plan.operations), [
+    "createUser ann@contoso.com",
+    "addMember ann@contoso.com -> Sales",
+    "addMember ann@contoso.com -> Default Group",
+  ]);
   assert.deepEqual(
     plan.problems.map((p) => p.code),
     ["read-incomplete"],
@@ -363,6 +467,7 @@ test("removal guard: default allows max(25, 10%); N% rounds down; none lifts it"
     removals: 300,
     limit: 30,
     base: 300,
+    needsBase: false,
   });
   assert.equal(checkRemovals(plan, parseMaxRemovals("99%")).limit, 297);
   assert.equal(checkRemovals(plan, parseMaxRemovals("300")).allowed, true);
@@ -371,26 +476,26 @@ test("removal guard: default allows max(25, 10%); N% rounds down; none lifts it"
   assert.equal(checkRemovals(small, parseMaxRemovals(undefined)).limit, 25);
 });
 
-test("plan: the id map matches a renamed Entra user to its MI user before username and email", () => {
+test("plan: every processed user is an identity with its claims; the winner of a match carries the MI id", () => {
   const mi = new MiBuilder();
-  const old = mi.user("old.name@contoso.com", { firstName: "Ann" });
-  mi.member(mi.group("Sales"), old);
-  mi.member(mi.groups[0]!, old);
-  const ann = entraUser("ann");
-  const snapshot = mi.snapshot();
-  snapshot.knownUserIds = new Map([[ann.id, old.id]]);
-  const plan = planSync(entra({ Sales: [ann] }), snapshot, options());
-  assert.deepEqual(ops(plan.operations), ["updateUser old.name@contoso.com"], "no duplicate is created");
-  assert.deepEqual(plan.matches, [{ entraUserId: ann.id, miUserId: old.id, username: "old.name@contoso.com" }]);
+  const bob = mi.user("bob@contoso.com");
+  mi.member(mi.group("Sales"), bob);
+  const disabled = entraUser("dis", { accountEnabled: false });
+  const plan = planSync(entra({ Sales: [entraUser("bob"), entraUser("ann"), disabled] }), mi.snapshot(), options());
+  const byName = new Map(plan.identities.map((i) => [i.username, i]));
+  assert.equal(byName.get("bob@contoso.com")?.miUserId, bob.id);
+  assert.equal(byName.get("bob@contoso.com")?.claims, true);
+  assert.equal(byName.get("ann@contoso.com")?.miUserId, undefined, "created by apply, not matched");
+  assert.equal(byName.get("dis@contoso.com")?.claims, false, "a disabled user claims nothing");
 });
 
-test("plan: partial scope → attribute groups only gain members", () => {
+test("plan: groups scope → attribute groups only gain members", () => {
   const mi = new MiBuilder();
   mi.group("Sales");
   mi.member(mi.group("Finance"), mi.user("other@contoso.com"));
   const ann = entraUser("ann", { attrs: { department: "Finance" } });
   const o = options({ mapAttrToGroup: ["department"] });
-  const partial = planSync(entra({ Sales: [ann] }), mi.snapshot(), o, "partial");
+  const partial = planSync(entra({ Sales: [ann] }), mi.snapshot(), o, "groups");
   assert.deepEqual(ops(partial.operations, "removeMember"), []);
   const full = planSync(entra({ Sales: [ann] }), mi.snapshot(), o, "full");
   assert.deepEqual(ops(full.operations, "removeMember"), ["removeMember other@contoso.com <- Finance"]);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { OperationOutcomes, type OperationResult } from "../../src/sync/apply.js";
-import type { Plan, PlanOperation } from "../../src/sync/plan-model.js";
+import type { Plan, PlanOperation } from "../../src/sync/plan/plan-model.js";
 import { buildResult } from "../../src/sync/sync-result.js";
 
 const operations: PlanOperation[] = [
@@ -49,6 +49,7 @@ const operations: PlanOperation[] = [
 
 const plan: Plan = {
   command: "provision",
+  scope: "full",
   operations,
   problems: [{ code: "duplicate-email", subject: "dee", message: "two users share an email" }],
   warnings: ["a warning"],
@@ -56,9 +57,9 @@ const plan: Plan = {
   removals: 1,
   groups: [{ name: "Sales", miGroupId: undefined, entraGroupIds: ["g1"], complete: true }],
   usersConsidered: 3,
-  matches: [{ entraUserId: "e2", miUserId: "7", username: "bob" }],
+  identities: [{ entraUserId: "e2", miUserId: "7", username: "bob", email: "bob@contoso.com", claims: true }],
 };
-const verdict = { allowed: true, removals: 1, limit: 25, base: 40 };
+const verdict = { allowed: true, removals: 1, limit: 25, base: 40, needsBase: false };
 
 const results: OperationResult[] = [
   { operation: operations[4]!, status: "failed", error: "MI said no" },

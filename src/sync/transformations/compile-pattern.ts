@@ -1,3 +1,5 @@
+import { findCatastrophicBacktracking } from "./find-catastrophic-backtracking.js";
+
 /** What a compiled pattern offers the rule parser and `applyTransformations`. */
 export interface CompiledPattern {
   /** Flags: `g` for `sub` (replace every match), none for `match` (first match, unanchored unless `^`). */
@@ -13,7 +15,9 @@ export type CompilePatternResult = { ok: true; pattern: CompiledPattern } | { ok
 /**
  * Compiles a rule's pattern as a JavaScript regular expression (no `u` flag, so Python-style identity escapes such
  * as `\@` or `\-` still compile). Never throws: an invalid pattern comes back as `{ ok: false, error }` holding the
- * engine's reason ("Unterminated group"), plus a hint for Python-only syntax (`(?P<name>...)`).
+ * engine's reason ("Unterminated group"), plus a hint for Python-only syntax (`(?P<name>...)`). A valid pattern that
+ * could backtrack exponentially (`findCatastrophicBacktracking`) is refused the same way: rules come from settings,
+ * and one such rule could stall every sync on a crafted attribute value.
  */
 export function compilePattern(pattern: string, method: "match" | "sub"): CompilePatternResult {
   let regex: RegExp;
@@ -24,6 +28,8 @@ export function compilePattern(pattern: string, method: "match" | "sub"): Compil
     const hint = pattern.includes("(?P") ? "; Python's (?P<name>...) is written (?<name>...) in JavaScript" : "";
     return { ok: false, error: `${reason}${hint}` };
   }
+  const catastrophic = findCatastrophicBacktracking(pattern);
+  if (catastrophic !== undefined) return { ok: false, error: catastrophic };
   // The pattern is valid, so `(?:pattern)|` is too, and it matches the empty string: its result lists every group.
   const probe = new RegExp(`(?:${pattern})|`).exec("")!;
   return {

@@ -1,4 +1,4 @@
-import type { MiGroup, MiMembership, MiUser, MiUserExtras, MiUserType } from "../sync/model.js";
+import type { MiGroup, MiMembership, MiUser, MiUserExtras, MiUserType } from "../model.js";
 
 export interface NewMiUser {
   username: string;
@@ -8,6 +8,12 @@ export interface NewMiUser {
   type: MiUserType;
   /** true: MI puts the new user in its Default Group (`default_group_ind: "Y"`); false: in no group. */
   addToDefaultGroup: boolean;
+}
+
+/** What `createUser` gives back: the user, and whether this call created it. */
+export interface CreatedMiUser {
+  user: MiUser;
+  created: boolean;
 }
 
 /** Fields of an MI user to change; absent fields are left as they are. */
@@ -58,10 +64,10 @@ export interface MiDirectory {
    */
   listUsers(options?: MiListUsersOptions): Promise<MiUser[]>;
   /**
-   * The user with that username, else the one with that email (case-insensitive; `GET /api/user?username=` then
-   * `?email=`, or the whole list where MI offers no lookup); undefined when MI has neither.
+   * The user whose username (or email) is `value`, case-insensitively (`GET /api/user?username=` / `?email=`, or the
+   * whole list where MI offers no lookup); undefined when MI has none. With several (legacy data), the first listed.
    */
-  findUser(username: string, email: string, options?: MiCallOptions): Promise<MiUser | undefined>;
+  findUserBy(field: "username" | "email", value: string, options?: MiCallOptions): Promise<MiUser | undefined>;
   /** One user (`GET /api/user/id/<id>`); undefined when MI no longer has it (404). The live path's fast path uses it. */
   getUser(userId: string, options?: MiCallOptions): Promise<MiUser | undefined>;
   listGroups(options?: MiCallOptions): Promise<MiGroup[]>;
@@ -72,8 +78,13 @@ export interface MiDirectory {
 
   /** Creates a group; if one with that name exists (case-insensitive) it is returned instead. */
   createGroup(name: string, options?: MiCallOptions): Promise<MiGroup>;
-  /** Creates a user; if one with that username or email exists it is returned instead. */
-  createUser(user: NewMiUser, options?: MiCallOptions): Promise<MiUser>;
+  /**
+   * Creates a user. If MI already has a user with that username (case-insensitive: an earlier attempt of the same
+   * create that MI carried out), that user is returned with `created: false` instead (its Default Group membership is
+   * then not known). MI refusing for any other reason, a clash of emails included, is an error: another user's
+   * account is never taken for this one.
+   */
+  createUser(user: NewMiUser, options?: MiCallOptions): Promise<CreatedMiUser>;
   updateUser(userId: string, patch: MiUserPatch, options?: MiCallOptions): Promise<void>;
   /**
    * Writes custom attribute values and the trusted-server username. UNVERIFIED against a real MI: no public MI

@@ -1,5 +1,5 @@
-import type { SyncError } from "../errors/sync-error.js";
-import type { DirectoryGroup, DirectoryUser } from "../sync/model.js";
+import type { SyncError } from "../../errors/sync-error.js";
+import type { DirectoryGroup, DirectoryUser } from "../model.js";
 
 /** How group membership is read: `direct` members only, or `transitive` (members of nested groups too). */
 export type MembershipMode = "direct" | "transitive";

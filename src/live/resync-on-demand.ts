@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
-import { describeError, SyncError } from "../errors/sync-error.js";
-import { LEASE_TTL_MS, type LiveDeps } from "../live/live-deps.js";
-import { runRecordOf } from "../live/run-record.js";
-import { saveGroupIds } from "../live/sync-groups.js";
-import { stateUserIdMap } from "../live/user-id-map.js";
-import { withLeases } from "../live/with-lease.js";
-import { runSync, type SyncRequest } from "../sync/run-sync.js";
+import { SyncError } from "../errors/sync-error.js";
+import type { SyncOptions } from "../sync/sync-options.js";
 import type { SyncCounts, SyncResult } from "../sync/sync-result.js";
+import type { LiveDeps } from "./live-deps.js";
+import { runRecordOf } from "./run-record.js";
+import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
+import { LeaseSet, withLeases } from "./with-lease.js";
 
 /** What to resync: one synced Entra group (by object id), or one user (UPN, mail or MI username). */
 export type ResyncRequest = { kind: "group"; groupId: string } | { kind: "user"; user: string };
@@ -53,18 +52,18 @@ export class NotSyncedError extends SyncError {
 }
 
 /**
- * Entra's "provision on demand", with the diff first. For a group: the engine over that one group with the live
- * path's `partial` scope (with SYNC_TARGET_GROUP, over every synced group, since they share one MI group). For a user:
- * the configured sync in `full` scope restricted to that user, as the CLI's `--username`.
+ * Entra's "provision on demand", with the diff first. For a group: a whole-group resync of it (and of every group
+ * feeding the same MI group); for a user: the configured sync restricted to that user, as the CLI's `--username`.
+ * Both plan with the same rules as every other path (`syncGroupScope`, `syncEverything`).
  *
- * `plan` reads both sides and writes nothing anywhere (no MI write, no state write, no run record). `apply` holds the
- * lease of every group delta chain (never interleaves with a worker or reconcile; ScopeBusyError if one is busy),
- * applies, saves the id map and records a run (`kind: "worker"`, trigger `on-demand`). With `expectedPlan` (a
- * `planDigest` from plan mode), apply first re-plans and writes nothing if the plan differs (`plan-changed`).
- * SYNC_DRY_RUN turns apply into plan, as for every other trigger.
+ * `plan` reads both sides and writes nothing anywhere (no MI write, no state write, no lease, no run record).
+ * `apply` holds the leases of the chains it reads (ScopeBusyError if a worker holds one), applies, records the users
+ * in the ledger and a run (`kind: "worker"`, trigger `on-demand`). With `expectedPlan` (a `planDigest` from plan
+ * mode), apply first re-plans and writes nothing if the plan differs (`plan-changed`). SYNC_DRY_RUN turns apply into
+ * plan, as for every other trigger.
  *
- * Throws NotSyncedError for a group outside the configured sync; other typed errors (auth, unavailable) only before
- * anything was written.
+ * Throws NotSyncedError for a group or user outside the configured sync; other typed errors (auth, unavailable) only
+ * before anything was written.
  */
 export async function resyncOnDemand(
   deps: LiveDeps,
@@ -72,60 +71,55 @@ export async function resyncOnDemand(
   mode: "plan" | "apply",
   options: { expectedPlan?: string } = {},
 ): Promise<ResyncOutcome> {
-  const syncRequest = await requestFor(deps, request);
-  const ports = { entra: deps.entra, mi: deps.mi, logger: deps.logger, idMap: stateUserIdMap(deps.state, deps.now) };
-  const extraWarnings = syncRequest.warnings;
+  const target = await targetOf(deps, request);
+  const extraWarnings = target.warnings;
+  const runOnce = (leases: LeaseSet, runMode: "plan" | "apply"): Promise<SyncResult> =>
+    (target.kind === "group"
+      ? syncGroupScope(deps, [target.groupId], leases, { mode: runMode })
+      : syncEverything(deps, leases, { mode: runMode, options: target.options })
+    ).then((outcome) => outcome.result);
   if (mode === "plan" || deps.config.mode === "plan") {
-    const result = await runSync({ ...syncRequest.sync, mode: "plan" }, ports);
+    const leases = new LeaseSet(deps.state, deps.owner);
+    const result = await runOnce(leases, "plan");
     return render(request, mode, result, "planned", extraWarnings);
   }
-  const chains = await deps.state.listDeltaChains("groups");
   const startedAt = deps.now().toISOString();
   const base = { runId: deps.newId(), kind: "worker" as const, trigger: "on-demand", startedAt };
   const detail: Record<string, string> =
     request.kind === "group"
       ? { request: "group", group: request.groupId.toLowerCase() }
       : { request: "user", user: request.user };
-  return withLeases(
-    deps.state,
-    chains.map((c) => `chain:${c.chainId}`),
-    deps.owner,
-    LEASE_TTL_MS,
-    async () => {
-      if (options.expectedPlan !== undefined) {
-        const fresh = await runSync({ ...syncRequest.sync, mode: "plan" }, ports);
-        if (digestOf(fresh) !== options.expectedPlan) {
-          return render(request, mode, fresh, "plan-changed", [
-            ...extraWarnings,
-            "The plan changed since it was shown; nothing was written. Look at this plan, then apply it.",
-          ]);
-        }
+  return withLeases(deps, [], async (leases) => {
+    if (options.expectedPlan !== undefined) {
+      const fresh = await runOnce(leases, "plan");
+      if (digestOf(fresh) !== options.expectedPlan) {
+        return render(request, mode, fresh, "plan-changed", [
+          ...extraWarnings,
+          "The plan changed since it was shown; nothing was written. Look at this plan, then apply it.",
+        ]);
       }
-      let result: SyncResult;
-      try {
-        result = await runSync({ ...syncRequest.sync, mode: "apply" }, ports);
-      } catch (error) {
-        await deps.state.recordRun(
-          runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, undefined, error),
-        );
-        throw error;
-      }
-      await saveGroupIds(deps, result).catch((error: unknown) =>
-        deps.logger.warn(`resync on demand: saving the group id map failed: ${describeError(error)}`),
+    }
+    let result: SyncResult;
+    try {
+      result = await runOnce(leases, "apply");
+    } catch (error) {
+      await deps.state.recordRun(
+        runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, undefined, error),
       );
-      const run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, result);
-      await deps.state.recordRun(run);
-      const outcome = result.outcome === "refused" ? "refused" : "applied";
-      return { ...render(request, mode, result, outcome, extraWarnings), runId: run.runId };
-    },
-  );
+      throw error;
+    }
+    const run = runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, result);
+    await deps.state.recordRun(run);
+    const outcome = result.outcome === "refused" ? "refused" : "applied";
+    return { ...render(request, mode, result, outcome, extraWarnings), runId: run.runId };
+  });
 }
 
-/** The engine request for an on-demand resync, after checking it is within the configured sync. */
-async function requestFor(
+/** What an on-demand resync covers, after checking it is within the configured sync. */
+async function targetOf(
   deps: LiveDeps,
   request: ResyncRequest,
-): Promise<{ sync: Omit<SyncRequest, "mode">; warnings: string[] }> {
+): Promise<({ kind: "group"; groupId: string } | { kind: "user"; options: SyncOptions }) & { warnings: string[] }> {
   if (request.kind === "user") {
     const configured = deps.config.sync.selectUsers;
     if (configured && !configured.some((u) => u.toLowerCase() === request.user.toLowerCase())) {
@@ -134,15 +128,7 @@ async function requestFor(
         `user '${request.user}' is not in SYNC_PROCESS_USERS / SYNC_USERNAME, so this app does not sync it`,
       );
     }
-    return {
-      sync: {
-        selector: deps.config.selector,
-        options: { ...deps.config.sync, selectUsers: [request.user] },
-        scope: "full",
-        unresolved: "fail",
-      },
-      warnings: [],
-    };
+    return { kind: "user", options: { ...deps.config.sync, selectUsers: [request.user] }, warnings: [] };
   }
   const id = request.groupId.toLowerCase();
   const resolution = await deps.entra.resolveGroups(deps.config.selector);
@@ -155,12 +141,8 @@ async function requestFor(
   }
   const all = Boolean(deps.config.sync.targetGroup);
   return {
-    sync: {
-      selector: { names: [], ids: all ? synced : [id] },
-      options: deps.config.sync,
-      scope: "partial",
-      unresolved: "skip",
-    },
+    kind: "group",
+    groupId: id,
     warnings: all
       ? [`SYNC_TARGET_GROUP puts every synced group in one MI group, so all ${synced.length} synced groups were read.`]
       : [],

@@ -1,7 +1,7 @@
-import { type DesiredUser, mapUser } from "./map-user.js";
-import type { MiGroup } from "./model.js";
-import type { EntraSnapshot } from "./snapshot.js";
-import type { SyncOptions } from "./sync-options.js";
+import { type DesiredUser, mapUser } from "../map-user.js";
+import type { MiGroup } from "../model.js";
+import type { EntraSnapshot } from "../snapshot.js";
+import type { SyncOptions } from "../sync-options.js";
 
 /** The name MI's Default Group has on a fresh install; it is found by name, never by id (it can be deleted). */
 export const DEFAULT_GROUP_NAME = "Default Group";

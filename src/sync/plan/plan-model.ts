@@ -1,5 +1,6 @@
-import type { MiUserPatch, NewMiUser } from "../mi/mi-directory.js";
-import type { MiUserExtras } from "./model.js";
+import type { MiUserExtras } from "../model.js";
+import type { MiUserPatch, NewMiUser } from "../ports/mi-directory.js";
+import type { PlanScope } from "./plan-scope.js";
 
 /**
  * A plan is ordered, JSON-serialisable data: what apply will do, why, and what planning already knows went wrong.
@@ -21,7 +22,8 @@ export type GroupRef = { miGroupId: string } | { newGroupName: string };
  * | updateUser        | `before` holds the MI values of the fields in `after`               |
  * | enableUser        | MI user disabled before, enabled after                              |
  * | setUserExtras     | `after` holds the managed extras; `before` what MI showed (if any)  |
- * | addMember         | membership absent before, present after                             |
+ * | addMember         | membership absent before, present after; `by: "createUser"`: the    |
+ * |                   | user's creation puts it there (MI's Default Group), apply checks it |
  * | removeMember      | membership row `membershipId` present before, absent after          |
  * | disableUser       | MI user enabled before, disabled after                              |
  */
@@ -46,7 +48,16 @@ export type PlanOperation =
       after: MiUserExtras;
       reason: string;
     }
-  | { op: "addMember"; group: GroupRef; user: UserRef; groupName: string; username: string; reason: string }
+  | {
+      op: "addMember";
+      group: GroupRef;
+      user: UserRef;
+      groupName: string;
+      username: string;
+      reason: string;
+      /** Set when the createUser of this user makes the membership (MI's Default Group): no request of its own. */
+      by?: "createUser";
+    }
   | {
       op: "removeMember";
       membershipId: string;
@@ -81,19 +92,42 @@ export interface PlanProblem {
   message: string;
 }
 
+/**
+ * What the plan knows of one Entra user it processed: the identity facts the live path keeps between runs (its user
+ * ledger), so that a later plan limited to a few users can find every other user that claims the same MI account.
+ */
+export interface PlannedIdentity {
+  entraUserId: string;
+  /** The MI username and email the user maps to, as mapped (empty when the attribute is unset). */
+  username: string;
+  email: string;
+  /**
+   * True for an enabled user with a username: it claims that username and that email, whether or not it won them
+   * (cli.md rules 1 and 4 decide between claimants). A disabled user claims nothing: it is never written.
+   */
+  claims: boolean;
+  /** The MI user it is, when it won the match; undefined otherwise (a user the plan creates gets its id in apply). */
+  miUserId: string | undefined;
+}
+
 export interface Plan {
   command: "provision" | "deprovision";
+  /** What the snapshot covered (see PlanScope). */
+  scope: PlanScope;
   operations: PlanOperation[];
   problems: PlanProblem[];
   warnings: string[];
-  /** Memberships held before the run by every MI group this run syncs: the base of `--max-removals N%`. */
-  managedMemberships: number;
+  /**
+   * Memberships held before the run by every MI group this run syncs: the base of `--max-removals N%`. Undefined when
+   * the snapshot cannot tell (scope `users` reads the rows of some users only).
+   */
+  managedMemberships: number | undefined;
   /** Membership removals plus user disables: what `--max-removals` limits. */
   removals: number;
   /** MI groups this run synced, with their Entra sources; for summaries. */
   groups: { name: string; miGroupId: string | undefined; entraGroupIds: string[]; complete: boolean }[];
   /** Users considered, for summaries. */
   usersConsidered: number;
-  /** Entra users matched to existing MI users, for the id map. Users the plan creates are in apply's results. */
-  matches: { entraUserId: string; miUserId: string; username: string }[];
+  /** Every Entra user processed, with what it claims and the MI user it matched. */
+  identities: PlannedIdentity[];
 }

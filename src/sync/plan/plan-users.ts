@@ -1,0 +1,139 @@
+import { type DesiredUser, mapUser } from "../map-user.js";
+import type { MiUser } from "../model.js";
+import { lower, type PlanContext } from "./plan-context.js";
+import type { ResolvedGroup } from "./plan-groups.js";
+import type { PlannedIdentity, UserRef } from "./plan-model.js";
+import { isSelected } from "./target-groups.js";
+
+/** A processed Entra user and the MI user it is (or will be). */
+export interface UserPlan {
+  desired: DesiredUser;
+  /** The MI user it matched; for a disabled user, the one it would match (for the reason shown on removals). */
+  mi: MiUser | undefined;
+  /** What its operations name: the matched MI user, or (set by the profiles phase) the Entra id of one to create. */
+  ref: UserRef | undefined;
+}
+
+export interface PlannedUsers {
+  /** Users that may be written (enabled winners) and disabled users, by Entra id. Failed users are absent. */
+  users: Map<string, UserPlan>;
+  /** MI users whose memberships stay as they are this run: matched by a user that failed, and by no winner. */
+  held: Set<string>;
+  identities: PlannedIdentity[];
+}
+
+/**
+ * Phase 2, users: every Entra user of a synced group is mapped (attributes, transformations), selected
+ * (`--process-users`), and matched to MI by username, else email (cli.md rule 4). Users are taken in a fixed order
+ * (username, then Entra id), and among the enabled ones the first claimant of a username or an email wins it; the
+ * others are problems and are not written at all (rule 1): `duplicate-username`, `duplicate-email` (also when the
+ * email belongs to another MI user), `duplicate-match` (two users matching one MI user). A user without a username
+ * is `missing-username`. A disabled user is never written, so it claims nothing and cannot clash (rule 5).
+ */
+export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): PlannedUsers {
+  const { entra, options, index } = ctx;
+  const inSyncedGroup = new Set<string>();
+  for (const g of groups) for (const id of g.entraUserIds) inSyncedGroup.add(id);
+  const desiredUsers = [...inSyncedGroup]
+    .map((id) => entra.users.get(id))
+    .filter((u) => u !== undefined)
+    .map((u) => mapUser(u, options))
+    .filter((u) => isSelected(u, options))
+    .sort((a, b) => a.username.localeCompare(b.username) || a.entraUserId.localeCompare(b.entraUserId));
+
+  const users = new Map<string, UserPlan>();
+  const identities: PlannedIdentity[] = [];
+  const claimed = new Map<string, string>();
+  const seenUsernames = new Set<string>();
+  const seenEmails = new Set<string>();
+  const failedMatches = new Set<string>();
+  for (const desired of desiredUsers) {
+    ctx.warnings.push(...desired.warnings);
+    const match = desired.username
+      ? (index.byUsername.get(lower(desired.username)) ?? index.byEmail.get(lower(desired.email)))
+      : undefined;
+    const identity = identityOf(desired);
+    identities.push(identity);
+    if (!desired.username) {
+      ctx.problems.push({
+        code: "missing-username",
+        subject: `Entra user ${desired.entraUserId}`,
+        message: `Entra user ${desired.entraUserId} has no value for '${options.attributeMap.username}'`,
+      });
+      continue;
+    }
+    if (!desired.enabled) {
+      users.set(desired.entraUserId, { desired, mi: match, ref: undefined });
+      continue;
+    }
+    const clash = clashOf(desired, match, { seenUsernames, seenEmails, claimed, index });
+    if (clash) {
+      ctx.problems.push({ code: clash.code, subject: desired.username, message: clash.message });
+      if (match) failedMatches.add(match.id);
+      continue;
+    }
+    seenUsernames.add(lower(desired.username));
+    if (desired.email) seenEmails.add(lower(desired.email));
+    if (match) {
+      claimed.set(match.id, desired.username);
+      identity.miUserId = match.id;
+    }
+    users.set(desired.entraUserId, { desired, mi: match, ref: match ? { miUserId: match.id } : undefined });
+  }
+  const held = new Set([...failedMatches].filter((id) => !claimed.has(id)));
+  return { users, held, identities };
+}
+
+/**
+ * What a processed user (a selected member of a synced group) claims, before matching: its username and email, when
+ * it is enabled and has a username. The live path records this before it looks for other claimants.
+ */
+export function identityOf(desired: DesiredUser): PlannedIdentity {
+  return {
+    entraUserId: desired.entraUserId,
+    username: desired.username,
+    email: desired.email,
+    claims: desired.enabled && desired.username !== "",
+    miUserId: undefined,
+  };
+}
+
+/** Why an enabled user with a username may not be written, or undefined. */
+function clashOf(
+  desired: DesiredUser,
+  match: MiUser | undefined,
+  seen: {
+    seenUsernames: Set<string>;
+    seenEmails: Set<string>;
+    claimed: Map<string, string>;
+    index: PlanContext["index"];
+  },
+): { code: string; message: string } | undefined {
+  if (seen.seenUsernames.has(lower(desired.username))) {
+    return {
+      code: "duplicate-username",
+      message: `two Entra users map to the MI username '${desired.username}'; the second was not written`,
+    };
+  }
+  const email = lower(desired.email);
+  if (email && seen.seenEmails.has(email)) {
+    return {
+      code: "duplicate-email",
+      message: `two Entra users would have the email '${desired.email}'; '${desired.username}' was not written`,
+    };
+  }
+  if (match && seen.claimed.has(match.id)) {
+    return {
+      code: "duplicate-match",
+      message: `'${desired.username}' matches MI user '${match.username}', already matched by '${seen.claimed.get(match.id)}'`,
+    };
+  }
+  const owner = email ? seen.index.byEmail.get(email) : undefined;
+  if (owner && match && owner.id !== match.id && lower(match.email) !== email) {
+    return {
+      code: "duplicate-email",
+      message: `email '${desired.email}' belongs to MI user '${owner.username}'; '${desired.username}' was not written`,
+    };
+  }
+  return undefined;
+}

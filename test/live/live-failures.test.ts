@@ -170,6 +170,11 @@ test("a malformed message ends in the poison queue with a run record saying why"
   withLive(async (live) => {
     await live.deps.queue.send({ kind: "group" });
     await eventually(async () => (await live.deps.queue.depth()).poison === 1, "poison queue");
+    // The worker (in serve) records the run just after it moves the message.
+    await eventually(
+      async () => (await live.deps.state.listRuns({ limit: 5 })).some((r) => r.status === "poison"),
+      "a poison run record",
+    );
     const runs = await live.deps.state.listRuns({ limit: 5 });
     const poison = runs.find((r) => r.status === "poison");
     assert.ok(poison, "a poison run record");

@@ -3,11 +3,14 @@
 //   az deployment group create -g <resource group> -f infra/main.bicep -p @infra/main.parameters.json \
 //     -p clientSecret="$O365_USERSYNC_CLIENT_SECRET" -p miApplicationKey="$MI_APPLICATION_KEY"
 //
+// (or the compiled infra/azuredeploy.json, which CI checks is exactly what this file compiles to).
+//
 // Resources: Log Analytics + workspace-based Application Insights, one storage account (host storage, deployment
 // package, the `mi-sync` queue, the state tables), Key Vault (RBAC) with the secrets, the Flex Consumption plan and
-// Function App with a system-assigned identity and its role assignments, then the webhook URLs (second step, see
-// modules/webhook-urls.bicep). Every app setting and its default: docs/app-settings.md. The whole procedure:
-// docs/deploy.md.
+// Function App with a system-assigned identity and its role assignments, alert rules and a workbook, then, once the
+// code is published (appPublished), the function keys and the webhook URLs (modules/function-keys.bicep). Every app
+// setting and its default: docs/app-settings.md. The whole procedure: docs/deploy.md. What each alert means:
+// docs/operate.md. What is locked down and how it is tested: docs/security.md.
 
 targetScope = 'resourceGroup'
 
@@ -51,8 +54,55 @@ param logRetentionInDays int = 30
 @description('Key Vault purge protection (cannot be turned off later; set false for a throw-away trial).')
 param keyVaultPurgeProtection bool = true
 
-@description('Set NOTIFICATION_URL / LIFECYCLE_NOTIFICATION_URL from the host\'s function key in this deployment (false: run the post-deploy commands in docs/deploy.md instead).')
-param setWebhookUrls bool = true
+@description('The app\'s code is published (docs/deploy.md, step 4). Then this deployment creates the function keys and sets NOTIFICATION_URL / LIFECYCLE_NOTIFICATION_URL. Leave false on the first deployment: the host refuses keys for functions that do not exist yet.')
+param appPublished bool = false
+
+@secure()
+@description('With appPublished: the function key `mi-sync-graph` of graph-notifications and graph-lifecycle, the only key Graph gets (32 random bytes, base64url). Empty keeps the key already there.')
+param webhookKey string = ''
+
+@secure()
+@description('With appPublished: the function key `mi-sync-status` of the status routes, for admins (a different value from webhookKey). Empty keeps the key already there.')
+param statusKey string = ''
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Security choices (docs/security.md)
+
+@description('How the app reaches its state tables and queue. connectionString: a Key Vault reference to the account\'s connection string (shared-key access stays on). identity: the managed identity, shared-key access off (needs an app version that supports it, see docs/security.md).')
+@allowed([
+  'connectionString'
+  'identity'
+])
+param stateStorageAuth string = 'connectionString'
+
+@description('Public network access of the storage account and Key Vault. Disabled needs VNet integration and private endpoints that this template does not create (docs/security.md); the webhook routes stay public either way, since Graph calls them from the internet.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
+@description('Application Insights refuses telemetry sent with only its instrumentation key (every sender needs an Entra token).')
+param disableAppInsightsLocalAuth bool = true
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Alerts (docs/operate.md)
+
+@description('E-mail address that receives the alerts; empty creates the alert rules without an action group.')
+param alertEmail string = ''
+
+@description('Alert when no reconcile succeeded for this many hours: twice the interval of reconcileSchedule (also the status page\'s STATUS_MAX_RECONCILE_AGE_HOURS).')
+@minValue(1)
+@maxValue(48)
+param reconcileAlertHours int = 8
+
+@description('Alert when a Graph subscription has fewer hours than this left (keep it at or below subscriptionRenewBeforeMinutes / 60).')
+@minValue(1)
+param subscriptionExpiryAlertHours int = 24
+
+@description('Alert when the 95th percentile of notification-to-MI latency over an hour exceeds this many milliseconds.')
+@minValue(1000)
+param latencyAlertMs int = 60000
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Entra (Microsoft Graph)
@@ -170,6 +220,9 @@ param autoCreate string = 'off'
 @description('Update related objects even when they look unchanged (SYNC_FORCE, --force).')
 param force bool = false
 
+@description('The timer reconcile also disables users who left every synced group (SYNC_DEPROVISION).')
+param deprovision bool = false
+
 @description('Sync every selected group into this one MI group (SYNC_TARGET_GROUP, --target-group).')
 param targetGroup string = ''
 
@@ -234,6 +287,7 @@ var names = {
   logAnalytics: 'log-${baseName}-${token}'
   applicationInsights: 'appi-${baseName}-${token}'
   storage: take(toLower('st${baseName}${token}'), 24)
+  alerts: 'alert-${baseName}-${token}'
   keyVault: take(toLower('kv-${baseName}-${token}'), 24)
   plan: 'plan-${baseName}-${token}'
   functionApp: 'func-${baseName}-${token}'
@@ -250,6 +304,7 @@ module monitoring 'modules/monitoring.bicep' = {
     logAnalyticsName: names.logAnalytics
     applicationInsightsName: names.applicationInsights
     retentionInDays: logRetentionInDays
+    disableLocalAuth: disableAppInsightsLocalAuth
   }
 }
 
@@ -259,6 +314,8 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     name: names.storage
+    allowSharedKeyAccess: stateStorageAuth == 'connectionString'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -269,7 +326,9 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     name: names.keyVault
     storageAccountName: storage.outputs.name
+    writeStateConnection: stateStorageAuth == 'connectionString'
     enablePurgeProtection: keyVaultPurgeProtection
+    publicNetworkAccess: publicNetworkAccess
     clientSecret: entraCredential == 'secret' ? clientSecret : ''
     clientCertificatePem: entraCredential == 'certificate' ? clientCertificatePem : ''
     miApplicationKey: miAuth == 'application' ? miApplicationKey : ''
@@ -282,15 +341,22 @@ module keyVault 'modules/keyvault.bicep' = {
 
 var refs = keyVault.outputs.references
 
-var hostSettings = {
-  // The host's storage, identity-based (Storage Blob Data Owner + Queue Data Contributor in role-assignments.bicep).
-  // `AzureWebJobsStorage` is also the connection of the `mi-sync` queue trigger and output binding.
-  AzureWebJobsStorage__accountName: storage.outputs.name
-  AzureWebJobsStorage__credential: 'managedidentity'
-  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
-  // The app's own tables and queue client take a connection string today: a Key Vault reference (docs/deploy.md).
-  SYNC_STATE_CONNECTION: refs.stateConnection
+var hostSettings = union(
+  {
+    // The host's storage, identity-based (role-assignments.bicep). `AzureWebJobsStorage` is also the connection of
+    // the `mi-sync` queue trigger and output binding.
+    AzureWebJobsStorage__accountName: storage.outputs.name
+    AzureWebJobsStorage__credential: 'managedidentity'
+    APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+    STATUS_MAX_RECONCILE_AGE_HOURS: string(reconcileAlertHours)
+  },
+  // With stateStorageAuth = connectionString the app's own tables and queue client take a connection string: a Key
+  // Vault reference. With identity the app finds the account through AzureWebJobsStorage__accountName.
+  stateStorageAuth == 'connectionString' ? { SYNC_STATE_CONNECTION: refs.stateConnection } : {}
+)
+
+var appHostSettings = {
   SYNC_TABLE_PREFIX: tablePrefix
   RECONCILE_SCHEDULE: reconcileSchedule
   SUBSCRIPTIONS_SCHEDULE: subscriptionsSchedule
@@ -337,6 +403,7 @@ var syncSettings = union(
     SYNC_PROCESS_CHILD_GROUPS: processChildGroups ? 'true' : 'false'
     SYNC_AUTO_CREATE: autoCreate
     SYNC_FORCE: force ? 'true' : 'false'
+    SYNC_DEPROVISION: deprovision ? 'true' : 'false'
   },
   empty(groups) ? {} : { SYNC_GROUPS: join(groups, ';') },
   empty(filter) ? {} : { SYNC_FILTER: filter },
@@ -351,7 +418,7 @@ var syncSettings = union(
   empty(maxRemovals) ? {} : { SYNC_MAX_REMOVALS: maxRemovals }
 )
 
-var appSettings = union(hostSettings, entraSettings, miSettings, syncSettings, extraAppSettings)
+var appSettings = union(hostSettings, appHostSettings, entraSettings, miSettings, syncSettings, extraAppSettings)
 
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
@@ -378,22 +445,39 @@ module roles 'modules/role-assignments.bicep' = {
   }
 }
 
-// Second step (no cycle): reads the host's function key once the site and its role assignments exist, and rewrites
-// the app settings with NOTIFICATION_URL and LIFECYCLE_NOTIFICATION_URL added.
-module webhookUrls 'modules/webhook-urls.bicep' = if (setWebhookUrls) {
-  name: 'webhook-urls'
+// Second step, once the code is published: function keys of their own for the webhook and status routes, and the
+// webhook URLs built from them (Key Vault references in the app settings).
+module functionKeys 'modules/function-keys.bicep' = if (appPublished) {
+  name: 'function-keys'
   params: {
     functionAppName: functionApp.outputs.name
+    keyVaultName: keyVault.outputs.name
     appSettings: appSettings
+    webhookKey: webhookKey
+    statusKey: statusKey
   }
   dependsOn: [
     roles
   ]
 }
 
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    tags: tags
+    namePrefix: names.alerts
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmail: alertEmail
+    reconcileAlertHours: reconcileAlertHours
+    subscriptionExpiryAlertHours: subscriptionExpiryAlertHours
+    latencyAlertMs: latencyAlertMs
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
-// Outputs. The URLs are shown without their `?code=` key (outputs are kept in the deployment history); the app
-// settings NOTIFICATION_URL / LIFECYCLE_NOTIFICATION_URL hold the same URLs with the key.
+// Outputs. The URLs are shown without their `?code=` key (outputs are kept in the deployment history); the Key Vault
+// secrets behind NOTIFICATION_URL / LIFECYCLE_NOTIFICATION_URL hold the same URLs with the key.
 
 output functionAppName string = functionApp.outputs.name
 output functionAppHostName string = functionApp.outputs.defaultHostName

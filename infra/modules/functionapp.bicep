@@ -6,6 +6,9 @@
 // azure-functions-flex-consumption-samples) deploy with. On Flex Consumption the runtime is set here, not through
 // FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION / WEBSITE_NODE_DEFAULT_VERSION (those app settings are not
 // supported on this plan and must not be set), and there is no WEBSITE_RUN_FROM_PACKAGE or content share.
+//
+// FTP and basic (user name + password) publishing are off: code is published with an Entra token through Flex
+// Consumption's deployment API (docs/deploy.md), so no long-lived publishing password exists to leak.
 
 @description('Azure region (one that offers Flex Consumption: `az functionapp list-flexconsumption-locations`).')
 param location string
@@ -99,6 +102,22 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
       }
     }
+  }
+}
+
+resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
   }
 }
 

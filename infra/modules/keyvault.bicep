@@ -4,8 +4,9 @@
 // is picked up on the next app restart (or within 24 hours).
 //
 // A secret parameter left empty writes nothing: the secret already in the vault (from an earlier deployment or set
-// with `az keyvault secret set`) stays as it is. Only the storage connection string is rewritten on every deployment,
-// from the account's current key.
+// with `az keyvault secret set`) stays as it is. The storage connection string, when the app still needs one, is
+// rewritten on every deployment from the account's current key. The webhook URLs (`notification-url`,
+// `lifecycle-notification-url`) are written by function-keys.bicep once the function keys exist.
 
 @description('Azure region.')
 param location string
@@ -21,8 +22,18 @@ param name string
 @description('Storage account whose connection string becomes the `sync-state-connection` secret.')
 param storageAccountName string
 
+@description('Write the `sync-state-connection` secret (only while the app reaches its state with a connection string).')
+param writeStateConnection bool
+
 @description('Turn on purge protection (cannot be turned off again; a deleted vault then keeps its name for 90 days).')
 param enablePurgeProtection bool = true
+
+@description('Enabled: reachable from the internet (Entra auth and RBAC still required). Disabled: only through a private endpoint you add yourself.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
 
 @secure()
 @description('Entra client secret; empty keeps the stored one.')
@@ -67,7 +78,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     softDeleteRetentionInDays: 90
     // The API accepts true or absent, never false.
     enablePurgeProtection: enablePurgeProtection ? true : null
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: publicNetworkAccess == 'Enabled' ? 'Allow' : 'Deny'
+    }
   }
 }
 
@@ -107,7 +122,7 @@ resource miApiTokenValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!e
   }
 }
 
-resource stateConnectionValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource stateConnectionValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (writeStateConnection) {
   parent: vault
   name: secretNames.stateConnection
   properties: {
@@ -118,7 +133,6 @@ resource stateConnectionValue 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
 
 output name string = vault.name
 output id string = vault.id
-output vaultUri string = vault.properties.vaultUri
 
 @description('The app-setting value of each secret: a versionless Key Vault reference.')
 output references object = {
@@ -126,5 +140,5 @@ output references object = {
   clientCertificate: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${secretNames.clientCertificate})'
   miApplicationKey: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${secretNames.miApplicationKey})'
   miApiToken: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${secretNames.miApiToken})'
-  stateConnection: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${stateConnectionValue.name})'
+  stateConnection: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${secretNames.stateConnection})'
 }

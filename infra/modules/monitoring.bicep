@@ -1,6 +1,8 @@
 // Log Analytics workspace and a workspace-based Application Insights component (classic, non-workspace components
 // are retired). The Functions host sends its logs and the app's console output here through
-// APPLICATIONINSIGHTS_CONNECTION_STRING.
+// APPLICATIONINSIGHTS_CONNECTION_STRING, authenticated with the app's managed identity
+// (APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD and Monitoring Metrics Publisher, role-assignments.bicep)
+// when local (instrumentation-key) authentication is off.
 
 @description('Azure region.')
 param location string
@@ -18,6 +20,9 @@ param applicationInsightsName string
 @minValue(30)
 @maxValue(730)
 param retentionInDays int = 30
+
+@description('Refuse telemetry sent with only the instrumentation key: every sender must present an Entra token.')
+param disableLocalAuth bool = true
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: logAnalyticsName
@@ -43,10 +48,10 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
     Application_Type: 'web'
     WorkspaceResourceId: workspace.id
     IngestionMode: 'LogAnalytics'
+    DisableLocalAuth: disableLocalAuth
   }
 }
 
 output applicationInsightsName string = appInsights.name
 output applicationInsightsId string = appInsights.id
 output connectionString string = appInsights.properties.ConnectionString
-output logAnalyticsId string = workspace.id

@@ -1,15 +1,18 @@
-// What the Function App's system-assigned identity may do, each role on the one resource that needs it.
+// What the Function App's system-assigned identity may do, each role on the one resource that needs it, and why.
+// test/infra/template-and-app.test.ts fails when a role here has no use, or a use has no role.
 //
-// Storage (identity-based host storage, AzureWebJobsStorage__accountName):
-// - Storage Blob Data Owner: the host's keys, timer schedule status and leases (azure-webjobs-* containers), and
-//   reading the deployment package Flex Consumption runs from (functionAppConfig.deployment.storage).
-// - Storage Queue Data Contributor: the `mi-sync` queue trigger (read, update, delete, and write to mi-sync-poison)
-//   and the webhook functions' output binding (add), both on the `AzureWebJobsStorage` connection.
-// - Storage Table Data Contributor: the app's state tables once its state store authenticates with the identity
-//   (today it uses the SYNC_STATE_CONNECTION connection string, see docs/deploy.md), and the host's own table use.
+// Storage (identity-based host storage: AzureWebJobsStorage__accountName + __credential=managedidentity):
+// - Storage Blob Data Owner: the host's function keys, timer schedule status and singleton leases
+//   (azure-webjobs-* containers), and the deployment package Flex Consumption runs from
+//   (functionAppConfig.deployment.storage, SystemAssignedIdentity).
+// - Storage Queue Data Contributor: the `mi-sync` queue trigger (read, update, delete, write to mi-sync-poison) and
+//   the webhook functions' output binding, both on the `AzureWebJobsStorage` connection
+//   (src/functions/queue-binding.ts); with stateStorageAuth = identity also the app's own queue client.
+// - Storage Table Data Contributor: the host's diagnostic events (AZFD0003: the host writes them to Table Storage
+//   through AzureWebJobsStorage); with stateStorageAuth = identity also the app's state tables.
 // Key Vault: Key Vault Secrets User, to resolve the app settings' Key Vault references.
 // Application Insights: Monitoring Metrics Publisher, for Entra-authenticated telemetry
-// (APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD).
+// (APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD; local auth is off, monitoring.bicep).
 
 @description('principalId of the Function App\'s system-assigned identity.')
 param principalId string
@@ -75,11 +78,3 @@ resource telemetryAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01
     principalType: 'ServicePrincipal'
   }
 }
-
-output roleAssignmentIds array = [
-  storageAssignments[0].id
-  storageAssignments[1].id
-  storageAssignments[2].id
-  vaultAssignment.id
-  telemetryAssignment.id
-]

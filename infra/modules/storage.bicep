@@ -1,8 +1,8 @@
-// The one storage account of the app: the Functions host's own storage (keys, timer and queue leases), the
-// deployment package container Flex Consumption runs from, the work queue `mi-sync` (+ the host's `mi-sync-poison`)
-// and the app's state tables (`<prefix>DeltaChains`, `...Subscriptions`, `...Leases`, `...IdMap`, `...Runs`, created
-// by the app on first use). Queue and state must share one account: the webhook functions enqueue through the host's
-// binding (AzureWebJobsStorage) and the worker's own code enqueues through SYNC_STATE_CONNECTION.
+// The one storage account of the app: the Functions host's own storage (keys, timer and queue leases, diagnostic
+// events), the deployment package container Flex Consumption runs from, the work queue `mi-sync` (+ the host's
+// `mi-sync-poison`) and the app's state tables (`<prefix>DeltaChains`, `...Subscriptions`, `...Leases`, `...IdMap`,
+// `...Runs`, created by the app on first use). Queue and state share one account: the webhook functions enqueue
+// through the host's binding (AzureWebJobsStorage) and the app's own code reads the same queue.
 
 @description('Azure region.')
 param location string
@@ -18,6 +18,16 @@ param name string
 @description('Blob container Flex Consumption deploys the app package to.')
 param deploymentContainerName string = 'app-package'
 
+@description('Accept shared-key (account key and SAS) requests. Only the app\'s connection-string state store needs them; everything else uses the managed identity.')
+param allowSharedKeyAccess bool
+
+@description('Enabled: reachable from the internet (Entra auth still required). Disabled: only through private endpoints you add yourself (docs/security.md).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -30,11 +40,13 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     allowBlobPublicAccess: false
-    // Shared keys stay enabled: the app's own state store and queue client take a connection string today
-    // (SYNC_STATE_CONNECTION, a Key Vault reference). The host itself uses the managed identity.
-    allowSharedKeyAccess: true
+    allowSharedKeyAccess: allowSharedKeyAccess
     defaultToOAuthAuthentication: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: publicNetworkAccess == 'Enabled' ? 'Allow' : 'Deny'
+    }
   }
 }
 
@@ -56,8 +68,7 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
-// Created here so that alerts and dashboards can point at them before the first message; the app and the host
-// would create them on first use anyway.
+// Created here so that the first message never waits on a create; the app and the host would create them anyway.
 resource syncQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: 'mi-sync'
@@ -70,5 +81,4 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
 
 output name string = account.name
 output id string = account.id
-output blobEndpoint string = account.properties.primaryEndpoints.blob
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'

@@ -65,6 +65,8 @@ export async function startLiveLab(options: LiveLabOptions): Promise<LiveLab> {
     "AzureWebJobs.reconcile.Disabled": "true",
     "AzureWebJobs.subscriptions.Disabled": "true",
     "AzureWebJobs.poison-redrive.Disabled": "true",
+    // The Graph simulator's delta shows a change as soon as it notifies it (no processing delay by default).
+    SYNC_DELTA_LAG_SECONDS: "0",
     ...options.sync,
   };
   const serve: RunningServe = await startServe({

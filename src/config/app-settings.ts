@@ -111,6 +111,11 @@ export const liveSettingsSchema = z.object({
    * 15 minutes at the default (longer than a 5-minute outage of MI or Graph) before the poison queue.
    */
   SYNC_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(60).default(5),
+  /**
+   * How far Graph's delta may trail its change notifications (contract §2 "Processing delays"; not documented for
+   * real Graph, so an assumption). A notification counts as read once a delta round began this long after it.
+   */
+  SYNC_DELTA_LAG_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Above this many groups the timer reconcile fans out one queue message per group. */
   RECONCILE_FANOUT_THRESHOLD: z.coerce.number().int().min(0).default(20),
 });

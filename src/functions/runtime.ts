@@ -78,6 +78,7 @@ export async function buildLiveDeps(env: Environment): Promise<LiveDeps> {
     queue,
     logger,
     now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     newId: () => randomUUID(),
     newSecret: () => randomBytes(48).toString("base64url"),

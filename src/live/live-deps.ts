@@ -19,6 +19,8 @@ export interface LiveDeps {
   queue: SyncQueue;
   logger: Logger;
   now: () => Date;
+  /** Waits `ms` (the timer reconcile waiting for a busy worker); the same clock as `now` in tests. */
+  sleep: (ms: number) => Promise<void>;
   /** This instance's lease-owner id. */
   owner: string;
   /** A fresh id (run ids). */

@@ -5,7 +5,7 @@ import { reportRun } from "../telemetry/report-run.js";
 import type { LiveDeps } from "./live-deps.js";
 import { enqueueResync, maintainSubscriptions, renew } from "./maintain-subscriptions.js";
 import { runRecordOf } from "./run-record.js";
-import { RecheckError, syncChain, syncGroupChange } from "./sync-groups.js";
+import { syncChain, syncGroupChange } from "./sync-groups.js";
 import { type SyncMessage, syncMessageSchema } from "./sync-message.js";
 import { syncUserChanges } from "./sync-users.js";
 import { DeferError } from "./with-lease.js";
@@ -97,7 +97,15 @@ export async function processSyncMessage(
       });
       if (outcome.widenedBecause) detail.widenedBecause = outcome.widenedBecause.slice(0, 200);
       if (outcome.rechecked) detail.rechecked = outcome.rechecked;
+      if (message.recheck) detail.recheck = message.recheck;
       run = finish(outcome.result);
+      if (outcome.recheckInMs !== undefined) {
+        // Graph's delta may not show the change yet: the same notification again, once it surely does.
+        await deps.queue.send(
+          { ...message, recheck: (message.recheck ?? 0) + 1 },
+          { visibilityDelayMs: outcome.recheckInMs },
+        );
+      }
     } else if (message.kind === "chain") {
       const outcome = await syncChain(deps, message.chainId);
       Object.assign(detail, { reason: message.reason, chain: message.chainId, path: outcome.path });
@@ -122,11 +130,6 @@ export async function processSyncMessage(
     await reportRun(deps, run);
     return { message, run, disposition: "done" };
   } catch (error) {
-    if (error instanceof RecheckError) {
-      await deps.queue.send({ ...message, recheck: error.recheck }, { visibilityDelayMs: error.delayMs });
-      deps.logger.info(`worker: ${error.message}; read again in ${error.delayMs} ms`);
-      return { message, run: undefined, disposition: "deferred" };
-    }
     if (error instanceof DeferError) {
       // Another instance holds this scope (a long reconcile, a racing worker), or the chain's last round is too
       // recent: the message comes back later, and waiting never counts towards the poison queue.

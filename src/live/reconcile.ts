@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { SyncResult } from "../sync/sync-result.js";
 import { ensureGroupChains } from "./delta-chains.js";
 import type { LiveDeps } from "./live-deps.js";
@@ -60,7 +59,7 @@ export async function reconcileAll(deps: LiveDeps): Promise<ReconcileOutcome> {
   }
 
   const scopes = chains.map((c) => `chain:${c.chainId}`);
-  const wait = { attempts: BUSY_ATTEMPTS, delayMs: BUSY_DELAY_MS, sleep: (ms: number) => sleep(ms) };
+  const wait = { attempts: BUSY_ATTEMPTS, delayMs: BUSY_DELAY_MS, sleep: deps.sleep };
   const outcome = await withLeases(
     deps,
     scopes,

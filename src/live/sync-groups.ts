@@ -32,6 +32,11 @@ export interface ChainRoundOutcome {
   widenedBecause?: string;
   /** Users another sync wrote meanwhile, sent back for their own sync. */
   rechecked: number;
+  /**
+   * After a notification whose round began within Graph's lag of it: read the chain again this much later (the
+   * change may not have shown yet). By then another round has usually read it, and the re-check costs nothing.
+   */
+  recheckInMs?: number;
 }
 
 /** What started a group round: a Graph notification (received `at`), or a resync / reconcile request. */
@@ -48,23 +53,16 @@ export interface GroupSyncTrigger {
  * a burst, the notifications that arrive within this interval of a round wait for the next one and share it.
  */
 export const MIN_ROUND_INTERVAL_MS = 1_000;
-/** An empty round right after a notification is read again this much later, this many times (Graph may lag). */
-export const RECHECK_DELAY_MS = 2_000;
-export const MAX_RECHECKS = 2;
-
-/** Asks for the message again with `recheck` raised: Graph's delta did not show the notified change yet. */
-export class RecheckError extends DeferError {
-  override readonly name = "RecheckError";
-  constructor(readonly recheck: number) {
-    super(`the delta round shows no change yet (check ${recheck} of ${MAX_RECHECKS})`, RECHECK_DELAY_MS);
-  }
-}
-
-function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger): boolean {
+/**
+ * True when a round of the chain began reading long enough after the notification that Graph's delta shows its
+ * change: at least `lagMs` (SYNC_DELTA_LAG_SECONDS) after it. Graph's delta may trail its notifications ("processing
+ * delays", contract §2 and §3.5), so a round that began earlier may have missed the change.
+ */
+function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger, lagMs: number): boolean {
   return (
     trigger.reason === "notification" &&
     chain.readFrom !== undefined &&
-    Date.parse(chain.readFrom) >= Date.parse(trigger.at)
+    Date.parse(chain.readFrom) >= Date.parse(trigger.at) + lagMs
   );
 }
 
@@ -76,8 +74,9 @@ function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger): boolean {
  * every sync is level-based and every write idempotent. Users added to or removed from groups are synced by their
  * own reads (`syncUserScope`, which confirms each removal against Graph); a nested group added or removed (transitive
  * membership), a rename, or a deleted group that shared its MI group resync whole groups (`syncGroupScope`). A chain
- * with no link yet, or whose delta state expired, takes a link from now first and resyncs all its groups. A round that
- * shows nothing for the notified group is read again shortly (Graph may lag behind its notification) before it counts.
+ * with no link yet, or whose delta state expired, takes a link from now first and resyncs all its groups. Graph's delta
+ * may trail its notifications: a notification is done once a round began SYNC_DELTA_LAG_SECONDS after it, so a round
+ * that began sooner asks for a re-check then (`recheckInMs`), which a later round usually makes free.
  *
  * A resync or reconcile request resyncs the group whole. A notification that arrived before the stored round began
  * reading is already carried by it (coalescing). With nested groups, a change in a group that is not synced resyncs
@@ -108,7 +107,8 @@ export async function syncGroupChange(
     deps.logger.info(`worker: group ${id} is not synced; ${ancestors.length} synced ancestor(s) enqueued`);
     return { ...empty, path: "none", enqueued: ancestors };
   }
-  if (alreadyRead(chain, trigger)) return { ...empty, path: "coalesced" };
+  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
+  if (alreadyRead(chain, trigger, lagMs)) return { ...empty, path: "coalesced" };
   if (trigger.reason === "notification" && chain.readFrom !== undefined) {
     const wait = Date.parse(chain.readFrom) + MIN_ROUND_INTERVAL_MS - deps.now().getTime();
     if (wait > 0)
@@ -116,7 +116,7 @@ export async function syncGroupChange(
   }
   return withLeases(deps, [`chain:${chain.chainId}`], async (leases) => {
     const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-    if (alreadyRead(fresh, trigger)) return { ...empty, path: "coalesced" };
+    if (alreadyRead(fresh, trigger, lagMs)) return { ...empty, path: "coalesced" };
     const readFrom = deps.now().toISOString();
     if (trigger.reason !== "notification") {
       const outcome = await resyncGroups(deps, [id], leases);
@@ -142,12 +142,10 @@ export async function syncGroupChange(
       return { ...empty, ...outcome, reset: fresh.deltaLink !== undefined };
     }
     const changes = round.changes.filter((c) => fresh.groupIds.includes(c.groupId.toLowerCase()));
-    if (!changes.some((c) => c.groupId.toLowerCase() === id) && (trigger.recheck ?? 0) < MAX_RECHECKS) {
-      throw new RecheckError((trigger.recheck ?? 0) + 1);
-    }
     const outcome = await applyRound(deps, fresh, changes, synced, leases);
     await saveLink(deps, fresh, round.deltaLink, readFrom);
-    return { ...empty, ...outcome };
+    const settled = Date.parse(trigger.at) + lagMs - Date.parse(readFrom);
+    return { ...empty, ...outcome, ...(settled > 0 ? { recheckInMs: settled } : {}) };
   });
 }
 

@@ -123,7 +123,8 @@ export interface ApplyOutcome {
 }
 
 /**
- * Applies a plan to MI, kind by kind in `OPERATION_ORDER`, operations of one kind concurrently. Reads nothing but the
+ * Applies a plan to MI, kind by kind in `OPERATION_ORDER` (updates wave by wave: see `sequenceEmailChanges`),
+ * operations of one kind concurrently. Reads nothing but the
  * plan: no option reaches here. Every MI write is idempotent (see MiDirectory), so rerunning after a crash converges.
  * An operation whose dependency (a group or user created earlier in the plan) failed is skipped, not attempted.
  *
@@ -213,17 +214,23 @@ export async function applyPlan(plan: Plan, mi: MiDirectory, options: ApplyOptio
     options.onProgress?.(done, total);
   };
 
+  const waveOf = (operation: PlanOperation | undefined): number =>
+    operation?.op === "updateUser" ? (operation.wave ?? 0) : 0;
+  let lastWave = 0;
+  for (const operation of operations) lastWave = Math.max(lastWave, waveOf(operation));
   for (const kind of OPERATION_ORDER) {
-    // One cursor per kind, shared by the workers: each takes the next operation of this kind when it is free.
-    let cursor = 0;
-    const next = (): number => {
-      while (cursor < total && operations[cursor]?.op !== kind) cursor++;
-      return cursor < total ? cursor++ : -1;
-    };
-    const worker = async (): Promise<void> => {
-      for (let index = next(); index >= 0; index = next()) await settle(index, operations[index] as PlanOperation);
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    for (let wave = 0; wave <= (kind === "updateUser" ? lastWave : 0); wave++) {
+      // One cursor per kind and wave, shared by the workers: each takes the next such operation when it is free.
+      let cursor = 0;
+      const next = (): number => {
+        while (cursor < total && (operations[cursor]?.op !== kind || waveOf(operations[cursor]) !== wave)) cursor++;
+        return cursor < total ? cursor++ : -1;
+      };
+      const worker = async (): Promise<void> => {
+        for (let index = next(); index >= 0; index = next()) await settle(index, operations[index] as PlanOperation);
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    }
   }
   const outcome: ApplyOutcome = {
     outcomes,

@@ -38,6 +38,8 @@ export type PlanOperation =
       before: MiUserPatch;
       after: MiUserPatch;
       reason: string;
+      /** Updates run in waves (absent: 0): one that takes an email another gives up runs after it. */
+      wave?: number;
     }
   | { op: "enableUser"; miUserId: string; username: string; reason: string }
   | {
@@ -74,9 +76,10 @@ export type PlanOperationKind = PlanOperation["op"];
 /** The order apply runs the kinds in; operations of one kind are independent of each other. */
 export const OPERATION_ORDER: readonly PlanOperationKind[] = [
   "createGroup",
-  "createUser",
+  // Updates before creates: an email a matched user gives up is free before a new user takes it.
   "updateUser",
   "enableUser",
+  "createUser",
   "setUserExtras",
   "addMember",
   "removeMember",

@@ -5,6 +5,7 @@ import type { SyncOptions } from "../sync-options.js";
 import { lower, type PlanContext } from "./plan-context.js";
 import type { PlanOperation, UserRef } from "./plan-model.js";
 import type { UserPlan } from "./plan-users.js";
+import { sequenceEmailChanges } from "./sequence-email-changes.js";
 import { DEFAULT_GROUP_NAME, groupKey } from "./target-groups.js";
 
 /**
@@ -61,6 +62,7 @@ export function planProfiles(ctx: PlanContext, users: Iterable<UserPlan>): void 
       pushExtras(operations, { miUserId: user.mi.id }, user.mi.username, user.mi.extras, desired.extras);
     }
   }
+  sequenceEmailChanges(operations, ctx.index);
 }
 
 /**

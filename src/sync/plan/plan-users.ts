@@ -24,22 +24,62 @@ export interface PlannedUsers {
 
 /**
  * Phase 2, users: every Entra user of a synced group is mapped (attributes, transformations), selected
- * (`--process-users`), and matched to MI by username, else email (cli.md rule 4). Users are taken in a fixed order
- * (username, then Entra id), and among the enabled ones the first claimant of a username or an email wins it; the
- * others are problems and are not written at all (rule 1): `duplicate-username`, `duplicate-email` (also when the
- * email belongs to another MI user), `duplicate-match` (two users matching one MI user). A user without a username
- * is `missing-username`. A disabled user is never written, so it claims nothing and cannot clash (rule 5).
+ * (`--process-users`), and matched to MI by username, else email (cli.md rule 4; an account some user has by username
+ * is never another's by email). Users are taken in a fixed order: those whose MI account has their username, then
+ * those matched by email, then new ones, each by username then Entra id. Among the enabled ones the first claimant of
+ * a username or an email wins it; the others are problems and are not written at all (rule 1): `duplicate-username`,
+ * `duplicate-email` (also when the email belongs to another MI user), `duplicate-match` (two users matching one MI
+ * user). A user without a username is `missing-username`. A disabled user is never written, so it claims nothing and
+ * cannot clash (rule 5).
  */
 export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): PlannedUsers {
   const { entra, options, index } = ctx;
   const inSyncedGroup = new Set<string>();
   for (const g of groups) for (const id of g.entraUserIds) inSyncedGroup.add(id);
-  const desiredUsers = [...inSyncedGroup]
+  const processed = [...inSyncedGroup]
     .map((id) => entra.users.get(id))
     .filter((u) => u !== undefined)
     .map((u) => mapUser(u, options))
-    .filter((u) => isSelected(u, options))
-    .sort((a, b) => a.username.localeCompare(b.username) || a.entraUserId.localeCompare(b.entraUserId));
+    .filter((u) => isSelected(u, options));
+  // Rule 4, with a tie-break between users: an MI account belongs first to the enabled user with its username; only
+  // an account nobody has by username can be matched by email.
+  const byUsername = (d: DesiredUser): MiUser | undefined =>
+    d.username ? index.byUsername.get(lower(d.username)) : undefined;
+  const ownedByUsername = new Set<string>();
+  for (const d of processed) {
+    const owned = d.enabled ? byUsername(d) : undefined;
+    if (owned) ownedByUsername.add(owned.id);
+  }
+  const matchOf = (d: DesiredUser): { user: MiUser; by: "username" | "email" } | undefined => {
+    if (!d.username) return undefined;
+    const named = byUsername(d);
+    if (named) return { user: named, by: "username" };
+    const mailed = d.email ? index.byEmail.get(lower(d.email)) : undefined;
+    return mailed && !ownedByUsername.has(mailed.id) ? { user: mailed, by: "email" } : undefined;
+  };
+  // Users whose MI account has their username come first, then those matched by email, then new ones (each by
+  // username, then Entra id): the first claimant of a username or an email wins it, so a newcomer never takes an
+  // account's email from its owner.
+  const rank = (d: DesiredUser): number => {
+    const match = matchOf(d);
+    return match === undefined ? 2 : match.by === "username" ? 0 : 1;
+  };
+  const desiredUsers = processed
+    .map((d) => ({ d, rank: rank(d) }))
+    .sort(
+      (a, b) =>
+        a.rank - b.rank || a.d.username.localeCompare(b.d.username) || a.d.entraUserId.localeCompare(b.d.entraUserId),
+    )
+    .map((x) => x.d);
+
+  // The email each MI account will have after this plan: the one its username owner maps to (the first in order),
+  // else the one it has. A user may take an email only an account giving it up now holds.
+  const emailAfter = new Map<string, string>();
+  for (const d of desiredUsers) {
+    const owned = d.enabled ? byUsername(d) : undefined;
+    if (owned && !emailAfter.has(owned.id)) emailAfter.set(owned.id, lower(d.email || owned.email));
+  }
+  const holds = (owner: MiUser, email: string): boolean => (emailAfter.get(owner.id) ?? lower(owner.email)) === email;
 
   const users = new Map<string, UserPlan>();
   const identities: PlannedIdentity[] = [];
@@ -49,9 +89,7 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
   const failedMatches = new Set<string>();
   for (const desired of desiredUsers) {
     ctx.warnings.push(...desired.warnings);
-    const match = desired.username
-      ? (index.byUsername.get(lower(desired.username)) ?? index.byEmail.get(lower(desired.email)))
-      : undefined;
+    const match = matchOf(desired)?.user;
     const identity = identityOf(desired);
     identities.push(identity);
     if (!desired.username) {
@@ -66,7 +104,7 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
       users.set(desired.entraUserId, { desired, mi: match, ref: undefined });
       continue;
     }
-    const clash = clashOf(desired, match, { seenUsernames, seenEmails, claimed, index });
+    const clash = clashOf(desired, match, { seenUsernames, seenEmails, claimed, index, holds });
     if (clash) {
       ctx.problems.push({ code: clash.code, subject: desired.username, message: clash.message });
       if (match) failedMatches.add(match.id);
@@ -107,6 +145,7 @@ function clashOf(
     seenEmails: Set<string>;
     claimed: Map<string, string>;
     index: PlanContext["index"];
+    holds: (owner: MiUser, email: string) => boolean;
   },
 ): { code: string; message: string } | undefined {
   if (seen.seenUsernames.has(lower(desired.username))) {
@@ -129,7 +168,12 @@ function clashOf(
     };
   }
   const owner = email ? seen.index.byEmail.get(email) : undefined;
-  if (owner && match && owner.id !== match.id && lower(match.email) !== email) {
+  if (
+    owner &&
+    owner.id !== match?.id &&
+    (match === undefined || lower(match.email) !== email) &&
+    seen.holds(owner, email)
+  ) {
     return {
       code: "duplicate-email",
       message: `email '${desired.email}' belongs to MI user '${owner.username}'; '${desired.username}' was not written`,

@@ -206,7 +206,9 @@ async function soak(options: SoakOptions): Promise<void> {
     let remaining: number | null = null;
     const limit = lastChangeAt + options.convergeMinutes * 60_000;
     while (Date.now() < limit) {
-      const plan = await runCli([...SYNC_ARGS, "--dry-run", "--json", "--max-removals", "none"], env);
+      const plan = await runCli([...SYNC_ARGS, "--dry-run", "--json", "--max-removals", "none"], env).catch(
+        (error: unknown) => ({ status: -1, stdout: "", stderr: String(error) }),
+      );
       remaining = plan.status === 0 ? planSize(plan.stdout) : null;
       log(`provision --dry-run: ${remaining ?? "failed"} operation(s) left`);
       if (remaining === 0) {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Agent, fetch } from "undici";
 import { Prng } from "../tenant/prng.js";
 
 /** What the front door did to Graph's POSTs. */
@@ -33,6 +34,8 @@ export async function startNotificationFront(instances: () => string[], seed: nu
   const counts: FrontCounts = { received: 0, forwarded: 0, dropped: 0, duplicated: 0, delayed: 0, unavailable: 0 };
   const chaos = { drop: 0, duplicate: 0, delay: 0 };
   let next = 0;
+  // A bounded pool per instance: a slow instance makes POSTs wait here rather than open a socket each.
+  const dispatcher = new Agent({ connections: 32 });
 
   const forward = async (req: IncomingMessage, body: Buffer): Promise<{ status: number; text: string }> => {
     const urls = instances();
@@ -44,6 +47,7 @@ export async function startNotificationFront(instances: () => string[], seed: nu
           headers: { "content-type": String(req.headers["content-type"] ?? "application/json") },
           body: body.length > 0 ? new Uint8Array(body) : undefined,
           signal: AbortSignal.timeout(2_500),
+          dispatcher,
         });
         if (answer.status >= 500) continue;
         counts.forwarded++;
@@ -90,6 +94,7 @@ export async function startNotificationFront(instances: () => string[], seed: nu
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        void dispatcher.close();
         server.close(() => resolve());
       }),
   };

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { Agent, createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** A request as the fault rules see it. */
@@ -30,6 +30,8 @@ export interface StorageFaultProxy {
 
 export async function startStorageFaultProxy(target: string): Promise<StorageFaultProxy> {
   const upstream = new URL(target);
+  // Requests beyond this many at once wait here: a storage endpoint under load must not cost one socket per request.
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const rules: ((request: ProxiedRequest) => boolean)[] = [];
   let failed = 0;
   const counts: Record<string, number> = {};
@@ -53,7 +55,14 @@ export async function startStorageFaultProxy(target: string): Promise<StorageFau
       return;
     }
     const forwarded = httpRequest(
-      { host: upstream.hostname, port: upstream.port, path: seen.path, method: seen.method, headers: req.headers },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: seen.path,
+        method: seen.method,
+        headers: req.headers,
+        agent,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -87,6 +96,7 @@ export async function startStorageFaultProxy(target: string): Promise<StorageFau
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        agent.destroy();
         server.close(() => resolve());
       }),
   };

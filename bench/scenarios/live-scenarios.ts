@@ -1,12 +1,9 @@
-import { InvocationContext } from "@azure/functions";
 import { startAzurite } from "../../sim/azurite/start-azurite.js";
-import { startFunctionsHost } from "../../sim/sandbox/functions-host.js";
-import { startQueueRunner } from "../../sim/sandbox/queue-runner.js";
-import { createGraphLifecycleHandler } from "../../src/functions/graph-lifecycle.js";
-import { createGraphNotificationsHandler } from "../../src/functions/graph-notifications.js";
-import { createReconcileHandler } from "../../src/functions/reconcile.js";
+import { freePort } from "../../sim/sandbox/free-port.js";
+import { runTimerFunction } from "../../sim/sandbox/run-timer-function.js";
+import { spawnServe } from "../../sim/sandbox/spawn-serve.js";
+import { waitUntil } from "../../sim/sandbox/wait-until.js";
 import { buildLiveDeps } from "../../src/functions/runtime.js";
-import { createSyncWorkerHandler } from "../../src/functions/sync-worker.js";
 import type { LiveDeps } from "../../src/live/live-deps.js";
 import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
 import { type BenchResult, figure } from "../report.js";
@@ -31,6 +28,7 @@ export const BURST_SECONDS = 60;
 export const COALESCE_WINDOW_MS = 1000;
 
 const FUNCTION_KEY = "bench-function-key";
+const MASTER_KEY = "bench-master-key-not-a-secret";
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function percentile(values: number[], p: number): number {
@@ -38,7 +36,7 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
 
-interface Change {
+export interface Change {
   op: "add" | "remove";
   groupId: string;
   groupName: string;
@@ -47,11 +45,10 @@ interface Change {
 }
 
 /**
- * The live path with the simulators as separate processes: the Graph child sends real change notifications over http
- * to a thin Functions host stand-in (`sim/sandbox/functions-host.ts`) in THIS process, which runs the production
- * webhook handlers, Azurite (in this process too) holds the state and the `mi-sync` queue, and a queue runner drives
- * the production worker. Built like `sim/sandbox/live-lab.ts` (`startLiveLab`), which starts the simulators in-process
- * and so cannot be reused as is. The Functions side sharing the bench process is the one departure from production.
+ * The live path with every part in its own process, as in production: the Graph child sends real change
+ * notifications over http to the Functions app run by `mi-o365-usersync serve` (a child process: the app's own
+ * registrations, host.json and queue trigger), Azurite (in the bench process) holds the state and the `mi-sync`
+ * queue. The timers run through serve's admin API.
  *
  * Set-up (not measured): the real CLI's full sync (so MI holds the tenant), then the timer reconcile once, which lays
  * out the delta chains and creates the subscriptions.
@@ -83,56 +80,43 @@ export async function runLiveScenarios(
   ]);
   const env = childCliEnvironment(graph, mi);
   const azurite = await startAzurite();
-  let deps: LiveDeps | undefined;
-  const getDeps = async (): Promise<LiveDeps> => {
-    if (!deps) throw new Error("live deps not built yet");
-    return deps;
-  };
-  const webhookDeps = async () => {
-    const d = await getDeps();
-    return {
-      getSubscription: (id: string) => d.state.getSubscription(id),
-      tenantId: env.O365_USERSYNC_TENANT ?? "",
-      now: d.now,
-    };
-  };
-  const host = await startFunctionsHost(
-    {
-      "/api/graph/notifications": createGraphNotificationsHandler(webhookDeps),
-      "/api/graph/lifecycle": createGraphLifecycleHandler(webhookDeps),
-    },
-    async (body) => (await getDeps()).queue.send(body),
-  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const appSettings: Record<string, string> = {
     ...env,
     AzureWebJobsStorage: azurite.connectionString,
-    NOTIFICATION_URL: `${host.url}/api/graph/notifications?code=${FUNCTION_KEY}`,
-    LIFECYCLE_NOTIFICATION_URL: `${host.url}/api/graph/lifecycle?code=${FUNCTION_KEY}`,
+    NOTIFICATION_URL: `${url}/api/graph/notifications?code=${FUNCTION_KEY}`,
+    LIFECYCLE_NOTIFICATION_URL: `${url}/api/graph/lifecycle?code=${FUNCTION_KEY}`,
     SYNC_FILTER: GROUP_PREFIX,
     SYNC_AUTO_CREATE: "all",
     SYNC_PROCESS_CHILD_GROUPS: "true",
     // As the CLI scenarios: as much of MI as the benchmark's MI allows.
     ...(config.miConcurrencyCap > 0 ? { MI_CONCURRENCY: String(Math.min(32, config.miConcurrencyCap)) } : {}),
   };
-  deps = await buildLiveDeps(appSettings);
-  const runner = startQueueRunner(
-    deps.queue,
-    createSyncWorkerHandler(async () => deps!),
-  );
+  const serve = spawnServe({
+    args: ["--port", String(port)],
+    env: {
+      ...process.env,
+      ...appSettings,
+      FUNCTIONS_DEFAULT_KEY: FUNCTION_KEY,
+      FUNCTIONS_MASTER_KEY: MASTER_KEY,
+      // The timers run when the bench says so, never on their schedule in the middle of a scenario.
+      "AzureWebJobs.reconcile.Disabled": "true",
+      "AzureWebJobs.subscriptions.Disabled": "true",
+      "AzureWebJobs.poison-redrive.Disabled": "true",
+    },
+  });
+  const serveUrl = await serve.ready;
+  const deps = await buildLiveDeps(appSettings);
+  const runner = {
+    idle: () => waitUntil(async () => (await deps.queue.depth()).queued === 0, "an empty work queue"),
+  };
   const results: BenchResult[] = [];
   try {
     const t0 = performance.now();
     const cli = await runSync(SYNC_ARGS, { ...process.env, ...env } as Record<string, string>);
     if (cli.status !== 0) throw new Error(`set-up sync exited ${cli.status}: ${cli.stderrTail}`);
-    const timer = {
-      isPastDue: false,
-      schedule: { adjustForDST: true },
-      scheduleStatus: { last: "", next: "", lastUpdated: "" },
-    };
-    await createReconcileHandler(getDeps)(
-      timer,
-      new InvocationContext({ invocationId: "reconcile", functionName: "reconcile", logHandler: () => {} }),
-    );
+    await runTimerFunction({ url: serveUrl, masterKey: MASTER_KEY }, "reconcile", "reconcile", deps.state);
     await runner.idle();
     const subs = await graph.get<{ subscriptions: number }>("/deliveries");
     log(
@@ -146,7 +130,6 @@ export async function runLiveScenarios(
     const live: Live = {
       graph,
       mi,
-      host,
       runner,
       tenant,
       chainOf,
@@ -159,8 +142,7 @@ export async function runLiveScenarios(
       onResult(result);
     }
   } finally {
-    await runner.stop();
-    await host.close();
+    await serve.stop();
     await azurite.close();
     await Promise.all([graph.close(), mi.close()]);
   }
@@ -170,8 +152,7 @@ export async function runLiveScenarios(
 interface Live {
   graph: SimProcess;
   mi: SimProcess;
-  host: Awaited<ReturnType<typeof startFunctionsHost>>;
-  runner: ReturnType<typeof startQueueRunner>;
+  runner: { idle(): Promise<void> };
   tenant: BenchTenant;
   /** Delta chain of each synced group (lowercase id). */
   chainOf: Map<string, string>;
@@ -208,13 +189,13 @@ export function burstGraphBound(
 }
 
 /** Groups no other group contains (a change there resyncs one group, not its ancestors too). */
-function topLevelGroups(tenant: BenchTenant): number[] {
+export function topLevelGroups(tenant: BenchTenant): number[] {
   const nested = new Set(tenant.groups.flatMap((gr) => gr.groupMembers));
   return tenant.groups.map((_, i) => i).filter((i) => !nested.has(i) && tenant.groups[i]!.groupMembers.length === 0);
 }
 
 /** A membership change drawn deterministically: alternately adding a user not in the group and removing one. */
-function drawChange(tenant: BenchTenant, rng: Prng, candidates: number[], add: boolean): Change {
+export function drawChange(tenant: BenchTenant, rng: Prng, candidates: number[], add: boolean): Change {
   for (;;) {
     const gi = rng.pick(candidates);
     const group = tenant.groups[gi]!;
@@ -245,6 +226,11 @@ async function applied(mi: SimProcess, changes: Change[]): Promise<boolean[]> {
     items: changes.map((c) => ({ group: c.groupName, username: c.username })),
   });
   return present.map((p, i) => p === (changes[i]!.op === "add"));
+}
+
+/** Notification POSTs the Graph child has made so far. */
+async function notificationPosts(live: Live): Promise<number> {
+  return (await live.graph.get<{ posts: number }>("/deliveries")).posts;
 }
 
 async function counters(live: Live): Promise<{ graph: GraphCounters; mi: MiCounters }> {
@@ -283,7 +269,7 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
     // One change on its own: past the chain's round interval since the last one (closer changes are a burst).
     await sleep(MIN_ROUND_INTERVAL_MS);
     await Promise.all([live.graph.post("/reset"), live.mi.post("/reset")]);
-    const posts = live.host.responses.length;
+    const posts = await notificationPosts(live);
     const t0 = performance.now();
     const since = new Date().toISOString();
     await live.graph.post("/member", change);
@@ -309,7 +295,7 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
       miReads: c.mi.reads,
       miWrites: c.mi.writes,
       miTokens: c.mi.tokenRequests,
-      posts: live.host.responses.length - posts,
+      posts: (await notificationPosts(live)) - posts,
       runs: (await live.deps.state.listRuns({ limit: 20 }))
         .filter((r) => r.kind === "worker" && r.startedAt >= since)
         .map(
@@ -343,7 +329,7 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
     perChange,
   };
   result.notes = [
-    "Simulators in separate processes; the Functions side (webhook handlers, queue runner, worker) and Azurite run in the bench process.",
+    "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite in the bench process.",
     "Latency includes the bench's polling of MI (every 2 ms over the MI child's control API) and the simulator's 20 ms notification batch window.",
   ];
   return result;
@@ -361,7 +347,7 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
   const candidates = topLevelGroups(live.tenant);
   await live.runner.idle();
   await Promise.all([live.graph.post("/reset"), live.mi.post("/reset")]);
-  const posts = live.host.responses.length;
+  const posts = await notificationPosts(live);
   const interval = (BURST_SECONDS * 1000) / BURST_CHANGES;
   const pending: Array<{ change: Change; at: number }> = [];
   const latencies: number[] = [];
@@ -432,7 +418,7 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
     figure("MI membership writes that changed MI", "req", c.mi.membershipChanges, n, "= changes"),
     figure("MI membership writes MI found done", "req", c.mi.membershipNoOps, 0),
     figure("MI writes (all)", "req", c.mi.writes, n),
-    figure("notification POSTs", "req", live.host.responses.length - posts, null),
+    figure("notification POSTs", "req", (await notificationPosts(live)) - posts, null),
   ]);
   const workerRuns: Record<string, number> = {};
   for (const r of await live.deps.state.listRuns({ limit: 1000 })) {
@@ -456,7 +442,7 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
     mi503: c.mi.unavailable503,
   };
   result.notes = [
-    "Simulators in separate processes; the Functions side (webhook handlers, queue runner, worker) and Azurite run in the bench process.",
+    "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite in the bench process.",
     "Latency measured by polling MI every 25 ms (plus the poll's own time): up to ~30 ms of it is measurement.",
   ];
   return result;

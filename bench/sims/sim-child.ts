@@ -24,6 +24,7 @@ import type { AddressInfo } from "node:net";
 import { startGraphSim } from "../../sim/graph/index.js";
 import { startMiSim } from "../../sim/mi/index.js";
 import { applyChurn, generateTenant, type TenantSize, toDirectorySeed } from "../tenant/generate-tenant.js";
+import { addRandomGraphFaults, addRandomMiFaults, type RandomFaults } from "./random-faults.js";
 
 export interface SimChildInfo {
   role: "graph" | "mi";
@@ -72,6 +73,35 @@ async function serveControl(routes: Record<string, Handler>): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/**
+ * The soak's control of a simulator's chaos: `POST /chaos` `{rate?, outageSeconds?, expireTokensEverySeconds?}`
+ * sets the random fault share, starts an outage, and (MI) expires every session token on a period (412s); `GET
+ * /chaos` gives what was injected, by kind.
+ */
+function chaosRoutes(chaos: RandomFaults, expireTokens: () => void): Record<string, Handler> {
+  let expiry: NodeJS.Timeout | undefined;
+  return {
+    "POST /chaos": (body) => {
+      if (typeof body.rate === "number") chaos.rate = body.rate;
+      if (typeof body.outageSeconds === "number") chaos.outageUntil = Date.now() + body.outageSeconds * 1000;
+      if (typeof body.expireTokensEverySeconds === "number") {
+        clearInterval(expiry);
+        expiry = undefined;
+        if (body.expireTokensEverySeconds > 0) {
+          expiry = setInterval(() => {
+            expireTokens();
+            chaos.injected["mi 412 session expired (all tokens)"] =
+              (chaos.injected["mi 412 session expired (all tokens)"] ?? 0) + 1;
+          }, body.expireTokensEverySeconds * 1000);
+          expiry.unref();
+        }
+      }
+      return { rate: chaos.rate, outageUntil: chaos.outageUntil };
+    },
+    "GET /chaos": () => ({ injected: chaos.injected }),
+  };
+}
+
 async function startGraphChild(args: string[]): Promise<{ info: SimChildInfo; close: () => Promise<void> }> {
   const size = (flag(args, "--size") ?? "S") as TenantSize;
   const seed = Number(flag(args, "--seed") ?? "1");
@@ -81,6 +111,7 @@ async function startGraphChild(args: string[]): Promise<{ info: SimChildInfo; cl
   const tenant = generateTenant(size, seed);
   const sim = await startGraphSim({ latencyMs, seed: toDirectorySeed(tenant), allowHttpNotificationUrls: true });
   const loadMs = performance.now() - t0;
+  const chaos = addRandomGraphFaults(sim, seed + 101);
 
   // Resource-unit throttling from the outside (see the header comment).
   const windowMs = 10_000;
@@ -163,7 +194,18 @@ async function startGraphChild(args: string[]): Promise<{ info: SimChildInfo; cl
       }
       return { at: Date.now() };
     },
-    "GET /deliveries": () => ({ subscriptions: sim.subscriptions().length }),
+    "POST /profiles": (body) => {
+      for (const c of body.changes as Array<{ userId: string; givenName: string; surname: string }>) {
+        sim.directory.updateUser(c.userId, { givenName: c.givenName, surname: c.surname });
+      }
+      return { at: Date.now() };
+    },
+    ...chaosRoutes(chaos, () => undefined),
+    "GET /deliveries": () => ({
+      subscriptions: sim.subscriptions().length,
+      // Notification POSTs made to the webhooks (every attempt, validation handshakes included).
+      posts: sim.notifications.deliveries.length,
+    }),
   });
   const { url, tenantId, clientId, clientSecret, certPath } = sim;
   return {
@@ -182,6 +224,7 @@ async function startMiChild(args: string[]): Promise<{ info: SimChildInfo; close
     latencyMs,
     ...(cap !== undefined && Number(cap) > 0 ? { maxConcurrentRequests: Number(cap) } : {}),
   });
+  const chaos = addRandomMiFaults(sim, Number(flag(args, "--seed") ?? "1") + 202);
   const control = await serveControl({
     "GET /requests": () => {
       const entries = sim.requests.entries;
@@ -226,6 +269,13 @@ async function startMiChild(args: string[]): Promise<{ info: SimChildInfo; close
         return members.has(username.toLowerCase());
       });
       return { present };
+    },
+    ...chaosRoutes(chaos, () => sim.faults.expireTokens()),
+    "GET /duplicates": () => {
+      const seen = new Map<string, number>();
+      for (const u of sim.state.users())
+        seen.set(u.username.toLowerCase(), (seen.get(u.username.toLowerCase()) ?? 0) + 1);
+      return { duplicateUsernames: [...seen].filter(([, n]) => n > 1).map(([name]) => name) };
     },
     "POST /has-members": (body) => {
       const members = new Set(sim.state.membersOfGroup(String(body.group)).map((m) => m.toLowerCase()));

@@ -37,7 +37,7 @@ export async function runLiveDemo(
   });
   try {
     const demo = buildDemoTenant(live.lab.graph.directory);
-    out(`  functions host (http): ${live.host.url}   Azurite tables and queue in-process`);
+    out(`  mi-o365-usersync serve (http): ${live.host.url}   Azurite tables and queue in-process`);
     const started = Date.now();
     await live.reconcile();
     await live.runner.idle();
@@ -66,7 +66,7 @@ export async function runLiveDemo(
       await sleep(MIN_ROUND_INTERVAL_MS);
       live.lab.graph.requests.reset();
       live.lab.mi.requests.reset();
-      const posts = live.host.responses.length;
+      const posts = live.lab.graph.notifications.deliveries.length;
       const t0 = performance.now();
       if (adding) live.lab.graph.directory.addMember(sales, user.id);
       else live.lab.graph.directory.removeMember(sales, user.id);
@@ -86,7 +86,7 @@ export async function runLiveDemo(
         graphRequests: live.lab.graph.requests.total,
         miReads: live.lab.mi.requests.reads,
         miWrites: live.lab.mi.requests.writes,
-        notificationPosts: live.host.responses.length - posts,
+        notificationPosts: live.lab.graph.notifications.deliveries.length - posts,
       });
     }
     for (const [i, m] of measured.entries()) {
@@ -117,7 +117,8 @@ export async function runLiveDemo(
         ? "  status page: no Chromium at /usr/bin/chromium, so no screenshot"
         : `  status page: verdict '${verdict}', screenshot in ${relative(process.cwd(), screenshot)}`,
     );
-    const webhook = live.host.responses.filter((r) => r.route.startsWith("/api/graph/")).map((r) => r.ms);
+    // As Graph measured them: from its POST to the answer.
+    const webhook = live.lab.graph.notifications.deliveries.filter((d) => d.kind !== "validation").map((d) => d.ms);
     out(
       `  webhook answers: ${webhook.length}, median ${percentile(webhook, 50).toFixed(0)} ms, ` +
         `max ${Math.max(...webhook).toFixed(0)} ms (Graph allows 3,000 ms)`,

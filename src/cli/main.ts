@@ -4,6 +4,8 @@ import type { RunConfig } from "../config/resolve-run-config.js";
 import { resolveRunConfig } from "../config/resolve-run-config.js";
 import { describeError, SyncError, UsageError } from "../errors/sync-error.js";
 import type { Logger } from "../logging/logger.js";
+import type { ServeFlags } from "../serve/serve-options.js";
+import type * as ServeModule from "../serve/serve-until-signalled.js";
 import type { SyncPorts } from "../sync/run-sync.js";
 import { runSync } from "../sync/run-sync.js";
 import { buildPorts } from "./build-ports.js";
@@ -21,6 +23,8 @@ export interface CliIo {
   readFile: (path: string) => string;
   /** Builds the adapters; tests may wrap the real ones (never replace them with fakes). */
   buildPorts: (config: RunConfig, logger: Logger) => SyncPorts;
+  /** Runs `serve` until it stops and returns its exit status. */
+  serve?: (flags: ServeFlags) => Promise<number>;
 }
 
 const defaultIo = (): CliIo => ({
@@ -29,6 +33,23 @@ const defaultIo = (): CliIo => ({
   env: process.env,
   readFile: (path) => readFileSync(path, "utf8"),
   buildPorts,
+  serve: async (flags) => {
+    // Loaded only for `serve`: the sync commands need neither the storage SDKs nor the Functions package.
+    const { serveUntilSignalled } = require("../serve/serve-until-signalled.js") as typeof ServeModule;
+    const status = await serveUntilSignalled(flags, {
+      env: process.env,
+      stdout: (line) => process.stdout.write(`${line}\n`),
+      stderr: (line) => process.stderr.write(`${line}\n`),
+      onSignal: (listener) => {
+        process.on("SIGTERM", listener);
+        process.on("SIGINT", listener);
+      },
+      exitNow: (code) => process.exit(code),
+    });
+    // What the app leaves open (keep-alive sockets, SDK timers) must not hold a stopped host up.
+    setTimeout(() => process.exit(), 2_000).unref();
+    return status;
+  },
 });
 
 function version(): string {
@@ -50,7 +71,7 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     io.stderr.write(`mi-o365-usersync: error: ${message}\n`);
     if (error instanceof SyncError && error.hint) io.stderr.write(`  hint: ${redact(error.hint)}\n`);
     if (error instanceof UsageError || error instanceof CommanderError) {
-      io.stderr.write("  see 'mi-o365-usersync provision --help'\n");
+      io.stderr.write(`  see 'mi-o365-usersync ${argv.includes("serve") ? "serve" : "provision"} --help'\n`);
     }
     if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
     else if (!(error instanceof SyncError) && !(error instanceof CommanderError)) {
@@ -99,7 +120,11 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
   };
 
   try {
-    const program = createProgram(version(), io.env, execute);
+    const serve = async (flags: ServeFlags): Promise<void> => {
+      if (!io.serve) throw new UsageError("usage.command_line", "serve is not available here");
+      status = await io.serve(flags);
+    };
+    const program = createProgram(version(), io.env, execute, serve);
     program.configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),

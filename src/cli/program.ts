@@ -1,5 +1,7 @@
 import { Command, Option } from "commander";
 import type { Settings } from "../config/settings.js";
+import type { ServeFlags } from "../serve/serve-options.js";
+import { createServeCommand } from "./serve-command.js";
 
 /** The parsed command line: the settings it names, and which Entra credentials came as flags (see `--username`). */
 export interface ParsedCommandLine {
@@ -192,13 +194,14 @@ export function toSettings(
 }
 
 /**
- * Builds the commander program. `run` receives the parsed command line; tests pass their own to capture it without
- * running anything.
+ * Builds the commander program. `run` receives the parsed command line of a sync command and `serve` the flags of
+ * `serve`; tests pass their own to capture them without running anything.
  */
 export function createProgram(
   version: string,
   env: Environment,
   run: (parsed: ParsedCommandLine) => Promise<void>,
+  serve: (flags: ServeFlags) => Promise<void> = async () => {},
 ): Command {
   const program = new Command("mi-o365-usersync")
     .description("Keep Metric Insights users and groups in step with Microsoft Entra ID (Office 365) groups.")
@@ -224,5 +227,6 @@ export function createProgram(
       });
     program.addCommand(command);
   }
+  program.addCommand(createServeCommand(serve));
   return program;
 }

@@ -1,25 +1,22 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type LiveLab, type LiveLabOptions, startLiveLab } from "../../sim/sandbox/live-lab.js";
-import type { LiveDeps } from "../../src/live/live-deps.js";
 import { processSyncMessage } from "../../src/live/process-sync-message.js";
 import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
 import { groupMessage } from "../../src/live/sync-message.js";
-import type { SyncStateStore } from "../../src/state/sync-state-store.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
 import { eventually } from "../helpers/eventually.js";
 
 // The live path when things go wrong: duplicates, reordering, expired delta state, a worker dying mid-message, two
 // workers racing, poison messages, and the timer reconcile on top of the same state.
 
+const SYNC = { SYNC_GROUPS: "Sales;Engineering", SYNC_AUTO_CREATE: "all", SYNC_RETRY_BASE_SECONDS: "1" };
+
 async function withLive(
   fn: (live: LiveLab, tenant: TestTenant) => Promise<void>,
   options: Partial<LiveLabOptions> = {},
 ): Promise<void> {
-  const live = await startLiveLab({
-    sync: { SYNC_GROUPS: "Sales;Engineering", SYNC_AUTO_CREATE: "all", SYNC_RETRY_BASE_SECONDS: "1" },
-    ...options,
-  });
+  const live = await startLiveLab({ sync: SYNC, ...options });
   try {
     const tenant = seedTenant(live.lab);
     await live.reconcile();
@@ -28,33 +25,6 @@ async function withLive(
   } finally {
     await live.close();
   }
-}
-
-/** Every method of a state store, delegated, so a test can replace one. */
-function delegate(state: SyncStateStore): SyncStateStore {
-  return {
-    initialize: () => state.initialize(),
-    listDeltaChains: (k) => state.listDeltaChains(k),
-    getDeltaChain: (id) => state.getDeltaChain(id),
-    saveDeltaChain: (c) => state.saveDeltaChain(c),
-    deleteDeltaChain: (id) => state.deleteDeltaChain(id),
-    acquireLease: (s, o, t) => state.acquireLease(s, o, t),
-    renewLease: (l, t) => state.renewLease(l, t),
-    releaseLease: (l) => state.releaseLease(l),
-    listSubscriptions: () => state.listSubscriptions(),
-    getSubscription: (id) => state.getSubscription(id),
-    saveSubscription: (r) => state.saveSubscription(r),
-    deleteSubscription: (id) => state.deleteSubscription(id),
-    getUserEntries: (ids) => state.getUserEntries(ids),
-    saveUserEntries: (e, p) => state.saveUserEntries(e, p),
-    findClaimants: (k) => state.findClaimants(k),
-    listUserEntries: () => state.listUserEntries(),
-    touchUsers: (ids, at) => state.touchUsers(ids, at),
-    usersTouchedSince: (since) => state.usersTouchedSince(since),
-    pruneTouches: (before) => state.pruneTouches(before),
-    recordRun: (r) => state.recordRun(r),
-    listRuns: (o) => state.listRuns(o),
-  };
 }
 
 test("duplicate notifications: every change applied exactly once, final state exact", () =>
@@ -109,40 +79,28 @@ test("expired or reset delta state → the chain is resynced in full, not a fail
     live.lab.graph.notifications.resume();
   }));
 
-test("a worker killed between apply and saving the delta link: the retry converges and duplicates nothing", async () => {
-  let crashes = 1;
-  await withLive(
-    async (live, tenant) => {
-      live.lab.mi.requests.reset();
-      live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.dan!);
-      await eventually(
-        async () =>
-          (await live.deps.state.listRuns({ limit: 10 })).some(
-            (r) => r.status === "succeeded" && r.detail?.message === "group" && r.detail?.failures === 1,
-          ),
-        "the retry succeeded",
-      );
-      assert.equal(crashes, 0, "the first attempt crashed");
-      assert.deepEqual(miMembers(live.lab, "Engineering"), ["cat@contoso.com", "dan@contoso.com"]);
-      assert.equal(live.lab.mi.state.users().filter((u) => u.username === "dan@contoso.com").length, 1);
-      const writes = live.lab.mi.requests.entries.filter((e) => e.method !== "GET" && !e.path.includes("get_token"));
-      assert.equal(writes.length, 2, "create + add once; the retry wrote nothing");
-    },
-    {
-      workerDeps: (deps: LiveDeps) => {
-        const state = delegate(deps.state);
-        state.saveDeltaChain = async (chain) => {
-          if (crashes > 0 && chain.kind === "groups") {
-            crashes--;
-            throw new Error("worker killed (simulated) after applying, before saving the delta link");
-          }
-          return deps.state.saveDeltaChain(chain);
-        };
-        return { ...deps, state };
-      },
-    },
-  );
-});
+test("a worker killed between apply and saving the delta link: the retry converges and duplicates nothing", () =>
+  withLive(async (live, tenant) => {
+    live.lab.mi.requests.reset();
+    // The app's state store fails at the write that would save the delta link after MI was written, as a worker
+    // killed at that point leaves it.
+    live.tableFaults.failNext(
+      (request) => request.method !== "GET" && request.path.includes("DeltaChains(") && live.lab.mi.requests.writes > 0,
+    );
+    live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.dan!);
+    await eventually(
+      async () =>
+        (await live.deps.state.listRuns({ limit: 10 })).some(
+          (r) => r.status === "succeeded" && r.detail?.message === "group" && r.detail?.failures === 1,
+        ),
+      "the retry succeeded",
+    );
+    assert.equal(live.tableFaults.failed, 1, "the first attempt crashed");
+    assert.deepEqual(miMembers(live.lab, "Engineering"), ["cat@contoso.com", "dan@contoso.com"]);
+    assert.equal(live.lab.mi.state.users().filter((u) => u.username === "dan@contoso.com").length, 1);
+    const writes = live.lab.mi.requests.entries.filter((e) => e.method !== "GET" && !e.path.includes("get_token"));
+    assert.equal(writes.length, 2, "create + add once; the retry wrote nothing");
+  }));
 
 test("two workers racing on one group: one syncs, the other defers its message without failing; exact state", () =>
   withLive(async (live, tenant) => {
@@ -212,6 +170,11 @@ test("a malformed message ends in the poison queue with a run record saying why"
   withLive(async (live) => {
     await live.deps.queue.send({ kind: "group" });
     await eventually(async () => (await live.deps.queue.depth()).poison === 1, "poison queue");
+    // The worker (in serve) records the run just after it moves the message.
+    await eventually(
+      async () => (await live.deps.state.listRuns({ limit: 5 })).some((r) => r.status === "poison"),
+      "a poison run record",
+    );
     const runs = await live.deps.state.listRuns({ limit: 5 });
     const poison = runs.find((r) => r.status === "poison");
     assert.ok(poison, "a poison run record");
@@ -225,26 +188,32 @@ test("user deleted in Entra → removed from the synced groups", () =>
   }));
 
 test("subscriptions: renewed before expiry; one Graph lost is recreated and its group resynced", () =>
-  withLive(async (live, tenant) => {
-    const before = live.lab.graph.subscriptions();
-    assert.equal(before.length, 3);
-    const idOf = (resource: string) => String(live.lab.graph.subscriptions().find((s) => s.resource === resource)?.id);
-    const old = idOf("users");
+  withLive(
+    async (live, tenant) => {
+      const before = live.lab.graph.subscriptions();
+      assert.equal(before.length, 3);
+      const idOf = (resource: string) =>
+        String(live.lab.graph.subscriptions().find((s) => s.resource === resource)?.id);
+      const old = idOf("users");
+      await live.maintainSubscriptions();
+      assert.notEqual(idOf("users"), old, "renewed (by rotation: a new subscription with a fresh secret)");
+      // Graph forgets the Sales subscription; meanwhile a change happens unnoticed.
+      const sales = before.find((s) => s.resource === `groups/${tenant.groups.Sales}`)!;
+      await fetchDelete(live, String(sales.id));
+      live.lab.graph.directory.removeMember(tenant.groups.Sales!, tenant.users.ann!);
+      await live.maintainSubscriptions();
+      assert.ok(
+        live.lab.graph.subscriptions().some((s) => s.resource === `groups/${tenant.groups.Sales}` && s.id !== sales.id),
+        "recreated",
+      );
+      await eventually(
+        () => !miMembers(live.lab, "Sales").includes("ann@contoso.com"),
+        "the missed change was resynced",
+      );
+    },
     // Everything is "about to expire" when the renewal window is longer than the lifetime.
-    live.deps.settings.SUBSCRIPTION_RENEW_BEFORE_MINUTES = 10 * 24 * 60;
-    await live.maintainSubscriptions();
-    assert.notEqual(idOf("users"), old, "renewed (by rotation: a new subscription with a fresh secret)");
-    // Graph forgets the Sales subscription; meanwhile a change happens unnoticed.
-    const sales = before.find((s) => s.resource === `groups/${tenant.groups.Sales}`)!;
-    await fetchDelete(live, String(sales.id));
-    live.lab.graph.directory.removeMember(tenant.groups.Sales!, tenant.users.ann!);
-    await live.maintainSubscriptions();
-    assert.ok(
-      live.lab.graph.subscriptions().some((s) => s.resource === `groups/${tenant.groups.Sales}` && s.id !== sales.id),
-      "recreated",
-    );
-    await eventually(() => !miMembers(live.lab, "Sales").includes("ann@contoso.com"), "the missed change was resynced");
-  }));
+    { sync: { ...SYNC, SUBSCRIPTION_RENEW_BEFORE_MINUTES: String(10 * 24 * 60) } },
+  ));
 
 test("lifecycle reauthorizationRequired: renewed by the worker, and held notifications then arrive", () =>
   withLive(async (live, tenant) => {

@@ -265,6 +265,8 @@ test("no secret anywhere: CLI, every function, status, run records, tables, logs
       await live.reconcile();
       await live.maintainSubscriptions();
       await live.runner.idle();
+      // The app runs in serve, with its own deps: the secrets it made are those it gave Graph (the simulator keeps them).
+      for (const subscription of live.lab.graph.subscriptions()) clientStates.push(String(subscription.clientState));
       await createReconcileHandler(getDeps)(timer, capturingContext(written, "reconcile"));
       await createSubscriptionsHandler(getDeps)(timer, capturingContext(written, "subscriptions"));
       assert.ok(clientStates.length > 0, "subscriptions were created with clientState secrets");

@@ -1,5 +1,5 @@
-// Type declarations for the Azurite internals that `start-azurite.ts` deep-imports. Azurite ships no `.d.ts` and no
-// `exports` map, so these CommonJS paths resolve but are untyped. The constructors are declared as returning
+// Type declarations for the Azurite internals that `start-azurite.ts` (beside this file) deep-imports. Azurite ships
+// no `.d.ts` and no `exports` map, so these CommonJS paths resolve but are untyped. The constructors are declared as returning
 // `unknown` on purpose: `start-azurite.ts` narrows the servers to the few members it calls. The argument lists are
 // Azurite 3.35.0's (pinned exactly in package.json); they change between versions.
 //

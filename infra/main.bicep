@@ -68,12 +68,12 @@ param statusKey string = ''
 // ---------------------------------------------------------------------------------------------------------------------
 // Security choices (docs/security.md)
 
-@description('How the app reaches its state tables and queue. connectionString: a Key Vault reference to the account\'s connection string (shared-key access stays on). identity: the managed identity, shared-key access off (needs an app version that supports it, see docs/security.md).')
+@description('How the app reaches its state tables and queue. identity (default): the managed identity, shared-key access off. connectionString: a Key Vault reference to the account\'s connection string (shared-key access stays on), for app versions before identity support.')
 @allowed([
   'connectionString'
   'identity'
 ])
-param stateStorageAuth string = 'connectionString'
+param stateStorageAuth string = 'identity'
 
 @description('Public network access of the storage account and Key Vault. Disabled needs VNet integration and private endpoints that this template does not create (docs/security.md); the webhook routes stay public either way, since Graph calls them from the internet.')
 @allowed([

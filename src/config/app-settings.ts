@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { UsageError } from "../errors/sync-error.js";
+import type { StorageTarget } from "../state/storage-target.js";
 import type { Settings } from "./settings.js";
 
 /**
@@ -92,6 +93,10 @@ export const liveSettingsSchema = z.object({
   /** Storage for state tables and the queue; the Functions host's own storage by default. */
   SYNC_STATE_CONNECTION: z.string().min(1).optional(),
   AzureWebJobsStorage: z.string().min(1).optional(),
+  /** The host's storage by identity (Flex Consumption with shared keys off): the app's tables and queue follow it. */
+  AzureWebJobsStorage__accountName: z.string().min(1).optional(),
+  /** A user-assigned identity's client id for that account; absent: the system-assigned identity. */
+  AzureWebJobsStorage__clientId: z.string().min(1).optional(),
   SYNC_TABLE_PREFIX: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, "letters and digits, starting with a letter")
@@ -120,7 +125,7 @@ export const liveSettingsSchema = z.object({
   RECONCILE_FANOUT_THRESHOLD: z.coerce.number().int().min(0).default(20),
 });
 
-export type LiveSettings = z.output<typeof liveSettingsSchema> & { stateConnection: string };
+export type LiveSettings = z.output<typeof liveSettingsSchema> & { storage: StorageTarget };
 
 /** Reads and checks the Functions app's own settings; a bad one is a UsageError naming it. */
 export function liveSettingsFromAppSettings(env: Environment): LiveSettings {
@@ -129,12 +134,19 @@ export function liveSettingsFromAppSettings(env: Environment): LiveSettings {
     const lines = parsed.error.issues.map((i) => `app setting ${String(i.path[0] ?? "?")}: ${i.message}`);
     throw new UsageError("usage.invalid_setting", lines.join("; "));
   }
-  const stateConnection = parsed.data.SYNC_STATE_CONNECTION ?? parsed.data.AzureWebJobsStorage;
-  if (!stateConnection) {
+  const connectionString = parsed.data.SYNC_STATE_CONNECTION ?? parsed.data.AzureWebJobsStorage;
+  const accountName = parsed.data.AzureWebJobsStorage__accountName;
+  const clientId = parsed.data.AzureWebJobsStorage__clientId;
+  const storage: StorageTarget | undefined = connectionString
+    ? { kind: "connectionString", connectionString }
+    : accountName
+      ? { kind: "identity", accountName, ...(clientId ? { clientId } : {}) }
+      : undefined;
+  if (!storage) {
     throw new UsageError(
       "usage.missing_setting",
-      "app setting SYNC_STATE_CONNECTION (or AzureWebJobsStorage) is required: the storage account for sync state",
+      "app setting SYNC_STATE_CONNECTION (or AzureWebJobsStorage, or AzureWebJobsStorage__accountName for the managed identity) is required: the storage account for sync state",
     );
   }
-  return { ...parsed.data, stateConnection };
+  return { ...parsed.data, storage };
 }

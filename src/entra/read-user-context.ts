@@ -6,7 +6,7 @@ import { limitedUserError, toDirectoryUser } from "./directory-user.js";
 import type { UserContext, UserContextInput } from "./entra-change-feed.js";
 import { resolveGraphAttribute, userSelect } from "./graph-attribute.js";
 import { type BatchGet, type GraphOutcome, MAX_BATCH } from "./graph-http.js";
-import { isGone } from "./id-page.js";
+import { isGone, parsePage } from "./id-page.js";
 import type { GraphFailure } from "./map-graph-failure.js";
 import { mapGraphFailure } from "./map-graph-failure.js";
 import type { DeltaRoundDeps } from "./read-delta-round.js";
@@ -40,8 +40,8 @@ export class UserGroupsUnsupportedError extends SyncError {
  *   transitive membership): the groups, with their current names; further pages are followed whole.
  *
  * The memberOf lists are not in ../shared/contracts; real Graph documents them (user-list-memberof,
- * user-list-transitivememberof). Where the answer says the list does not exist (400 `BadRequest`, or a 404 without
- * `Request_ResourceNotFound`), `UserGroupsUnsupportedError` tells the caller to read whole groups. Other failures
+ * user-list-transitivememberof). Where the answer says the list does not exist (400 `BadRequest`, or any 404 for a
+ * user that was just read), `UserGroupsUnsupportedError` tells the caller to read whole groups. Other failures
  * throw as member reads do (`mapGraphFailure`; an unknown attribute is UsageError `entra.unknown_attribute`).
  */
 export async function readUserContext(
@@ -106,28 +106,19 @@ async function readGroups(
   let outcome: GraphOutcome = answerOf(outcomes, `groups-${index}`, what);
   for (;;) {
     if (!outcome.ok) {
-      if (isUnsupported(outcome.failure)) throw new UserGroupsUnsupportedError(outcome.failure.status);
-      // Gone between the two reads: as if it had no groups (the next round sees it gone).
-      if (isGone(outcome.failure)) return [];
+      // The user was just read, so a 404 here (whatever its code) says the list does not exist, not that the user is
+      // gone: never "no groups", which would remove them from every group.
+      if (isUnsupported(outcome.failure) || outcome.failure.status === 404) {
+        throw new UserGroupsUnsupportedError(outcome.failure.status);
+      }
       throw mapGraphFailure(outcome.failure, what, deps.identity);
     }
-    const page = groupPageSchema.safeParse(outcome.body);
-    if (!page.success) {
-      throw new ServiceError(
-        "entra",
-        "entra.protocol",
-        `Microsoft Graph answered ${what} with an unreadable page.`,
-        200,
-        {
-          cause: page.error,
-        },
-      );
-    }
-    for (const g of page.data.value) {
+    const page = parsePage(groupPageSchema, outcome.body, what);
+    for (const g of page.value) {
       const id = g.id.toLowerCase();
       groups.set(id, { id, displayName: g.displayName ?? "" });
     }
-    const next = page.data["@odata.nextLink"];
+    const next = page["@odata.nextLink"];
     if (next === undefined) return [...groups.values()];
     outcome = await deps.http.get(next, input.abortSignal);
   }

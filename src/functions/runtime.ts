@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { InvocationContext } from "@azure/functions";
+import { ManagedIdentityCredential } from "@azure/identity";
 import type * as AzureMonitor from "@azure/monitor-opentelemetry";
 import { liveSettingsFromAppSettings, settingsFromAppSettings } from "../config/app-settings.js";
 import { resolveRunConfig } from "../config/resolve-run-config.js";
@@ -29,7 +30,14 @@ function startTelemetry(env: Environment): void {
   if (telemetryStarted || !connectionString) return;
   telemetryStarted = true;
   const { useAzureMonitor } = require("@azure/monitor-opentelemetry") as typeof AzureMonitor;
-  useAzureMonitor({ azureMonitorExporterOptions: { connectionString } });
+  // With local authentication off (the template's default), Application Insights takes Entra-authenticated telemetry
+  // only: the Functions host reads APPLICATIONINSIGHTS_AUTHENTICATION_STRING; our exporter needs the same identity.
+  const auth = env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? "";
+  const clientId = /(?:^|;)\s*ClientId=([^;]+)/i.exec(auth)?.[1]?.trim();
+  const credential = /(?:^|;)\s*Authorization=AAD\s*(?:;|$)/i.test(auth)
+    ? new ManagedIdentityCredential(clientId ? { clientId } : undefined)
+    : undefined;
+  useAzureMonitor({ azureMonitorExporterOptions: { connectionString, ...(credential ? { credential } : {}) } });
 }
 
 /** The Functions logger as our Logger. */
@@ -59,10 +67,10 @@ export async function buildLiveDeps(env: Environment): Promise<LiveDeps> {
   configureProxy({ ...(config.proxy.url ? { proxyUrl: config.proxy.url } : {}) });
   const logger: Logger = { debug() {}, info: (m) => console.log(m), warn: (m) => console.warn(m) };
   const state = new TableSyncStateStore({
-    connectionString: settings.stateConnection,
+    storage: settings.storage,
     tablePrefix: settings.SYNC_TABLE_PREFIX,
   });
-  const queue = new StorageSyncQueue({ connectionString: settings.stateConnection, queueName: SYNC_QUEUE_NAME });
+  const queue = new StorageSyncQueue({ storage: settings.storage, queueName: SYNC_QUEUE_NAME });
   await Promise.all([state.initialize(), queue.initialize()]);
   return {
     config,
@@ -106,7 +114,7 @@ export function getWebhookDeps(): Promise<Omit<NotificationDeps, "logger">> {
   webhook ??= (async () => {
     const settings = liveSettingsFromAppSettings(process.env);
     const state = new TableSyncStateStore({
-      connectionString: settings.stateConnection,
+      storage: settings.storage,
       tablePrefix: settings.SYNC_TABLE_PREFIX,
     });
     const [tenantId] = await Promise.all([

@@ -67,14 +67,35 @@ export async function maintainSubscriptions(
     return { ...emptyUpkeep(collection), skipped: "busy" };
   }
   try {
-    const outcome = await upkeep(deps, lease, syncedGroups, collection);
-    if (outcome !== "quota") return outcome;
-    deps.logger.warn("subscriptions: Graph's subscription quota is reached; one subscription on all groups instead");
-    const fallback = await upkeep(deps, lease, syncedGroups, true);
-    if (fallback === "quota") throw new Error("unreachable: the collection upkeep never asks for a fallback");
-    return fallback;
+    let outcome = await upkeep(deps, lease, syncedGroups, collection);
+    if (outcome === "quota") {
+      deps.logger.warn("subscriptions: Graph's subscription quota is reached; one subscription on all groups instead");
+      outcome = await upkeep(deps, lease, syncedGroups, true);
+      if (outcome === "quota") throw new Error("unreachable: the collection upkeep never asks for a fallback");
+    }
+    await reportExpiries(deps, outcome);
+    return outcome;
   } finally {
     await lease.release();
+  }
+}
+
+/**
+ * One structured line per subscription kept (`event: "mi-sync.subscription"`, its id, resource and expiry): the
+ * "subscription expiring" alert reads them (infra/alerts, docs/operate.md).
+ */
+async function reportExpiries(deps: LiveDeps, outcome: SubscriptionUpkeep): Promise<void> {
+  const refreshed = new Set([...outcome.created, ...outcome.renewed, ...outcome.rotated]);
+  for (const record of await deps.state.listSubscriptions()) {
+    deps.logger.info(
+      JSON.stringify({
+        event: "mi-sync.subscription",
+        subscriptionId: record.id,
+        resource: record.resource,
+        expiresAt: record.expirationDateTime,
+        renewed: refreshed.has(record.resource),
+      }),
+    );
   }
 }
 

@@ -19,7 +19,7 @@ export interface RedriveOutcome {
  * poisoned and twice as long after each later re-drive, at most MAX_REDRIVES times; then it stays in the poison queue,
  * counted on the status page. A message that is not a sync message (malformed) is never sent back.
  */
-export async function redrivePoison(deps: LiveDeps): Promise<RedriveOutcome> {
+export async function redrivePoison(deps: Pick<LiveDeps, "queue" | "now" | "logger">): Promise<RedriveOutcome> {
   const now = deps.now().getTime();
   const redriven = await deps.queue.redrivePoison(REDRIVE_BATCH, (body, insertedOn) => {
     const parsed = syncMessageSchema.safeParse(body);

@@ -1,16 +1,18 @@
 import pLimit from "p-limit";
 import type { UserContext } from "../entra/entra-change-feed.js";
+import { UserGroupsUnsupportedError } from "../entra/read-user-context.js";
 import type { DeltaChain, UserLedgerEntry } from "../state/sync-state-store.js";
 import { mapUser } from "../sync/map-user.js";
 import type { DirectoryGroup, MiMembership, MiUser } from "../sync/model.js";
 import { planSync } from "../sync/plan/plan-sync.js";
 import { identityOf } from "../sync/plan/plan-users.js";
-import { isSelected } from "../sync/plan/target-groups.js";
+import { DEFAULT_GROUP_NAME, isSelected } from "../sync/plan/target-groups.js";
 import { applyPlanned } from "../sync/run-sync.js";
 import type { EntraSnapshot, GroupMembersRead, MiSnapshot } from "../sync/snapshot.js";
 import { requiredAttributes } from "../sync/sync-options.js";
 import type { SyncResult } from "../sync/sync-result.js";
 import type { LiveDeps } from "./live-deps.js";
+import { miGroupsCache } from "./mi-groups-cache.js";
 import { stateLedger } from "./user-ledger.js";
 import type { LeaseSet } from "./with-lease.js";
 
@@ -69,8 +71,9 @@ export async function syncUserScope(
   }
 
   const limit = pLimit(deps.mi.maxConcurrency);
+  const targets = [...new Set([...synced.values()].map((g) => options.targetGroup ?? g.displayName))];
   const [miGroups, rows] = await Promise.all([
-    deps.mi.listGroups({ abortSignal: leases.signal }),
+    miGroupsCache.get(deps.mi, [...targets, DEFAULT_GROUP_NAME], deps.now(), { abortSignal: leases.signal }),
     Promise.all([...candidates.keys()].map((id) => limit(() => deps.mi.listUserMemberships(id)))),
   ]);
   const entra = entraSnapshot(contexts, synced);
@@ -92,6 +95,9 @@ export async function syncUserScope(
     },
     { abortSignal: leases.signal },
   );
+  // A write that failed may have met an MI group gone since it was listed: the next attempt lists them again.
+  if (result.transientFailures > 0 || plan.operations.some((o) => o.op === "createGroup"))
+    miGroupsCache.forget(deps.mi);
   if (result.verdict.needsBase) {
     return { kind: "widen", to: "full", reason: `${plan.removals} removals: the guard needs the synced groups' size` };
   }
@@ -131,23 +137,25 @@ async function closeOverClaims(
       };
     }
     await leases.add(pending.map((id) => `user:${id}`));
-    const [fresh, entries] = await Promise.all([
-      deps.entra
-        .readUserContext({
+    let read: Map<string, UserContext>;
+    let entries: Map<string, UserLedgerEntry>;
+    try {
+      [read, entries] = await Promise.all([
+        deps.entra.readUserContext({
           userIds: pending,
           attributes: requiredAttributes(options),
           ...(options.customAttrAppId ? { customAttrAppId: options.customAttrAppId } : {}),
           membership: options.membership,
           abortSignal: leases.signal,
-        })
-        .catch((error: unknown) => error),
-      deps.state.getUserEntries(pending),
-    ]);
-    if (fresh instanceof Error && fresh.name === "UserGroupsUnsupportedError") {
-      return { widen: { kind: "widen", to: "full", reason: fresh.message } };
+        }),
+        deps.state.getUserEntries(pending),
+      ]);
+    } catch (error) {
+      // A Graph that lists no user's groups: only whole groups can be read there.
+      if (error instanceof UserGroupsUnsupportedError)
+        return { widen: { kind: "widen", to: "full", reason: error.message } };
+      throw error;
     }
-    if (!(fresh instanceof Map)) throw fresh;
-    const read = fresh;
     // Claims first, then the look-up of other claimants: of two scopes running at once, one sees the other.
     const at = deps.now().toISOString();
     const claims: UserLedgerEntry[] = [];
@@ -168,22 +176,32 @@ async function closeOverClaims(
     }
     await Promise.all([deps.state.saveUserEntries(claims, entries), deps.state.touchUsers(pending, at)]);
 
-    // The MI users they may be: by username, by email, and the one the ledger last knew.
-    const lookups: Promise<MiUser | undefined>[] = [];
-    for (const claim of claims) {
-      if (claim.claims && !looked.username.has(claim.username.toLowerCase())) {
-        looked.username.add(claim.username.toLowerCase());
+    // The MI users they may be: the one the ledger last knew, then (unless that one has exactly the username and
+    // email the user maps to: MI keeps both unique, so no other account can have them) by username and by email.
+    const located = await Promise.all(
+      claims.map((claim) => {
+        if (claim.miId === undefined || looked.id.has(claim.miId)) return undefined;
+        looked.id.add(claim.miId);
+        return limit(() => deps.mi.getUser(claim.miId as string, call));
+      }),
+    );
+    const lookups: Promise<MiUser | undefined>[] = located.map((user) => Promise.resolve(user));
+    claims.forEach((claim, i) => {
+      const known = located[i];
+      const settled =
+        known !== undefined &&
+        lower(known.username) === lower(claim.username) &&
+        lower(known.email) === lower(claim.email);
+      if (!claim.claims || settled) return;
+      if (!looked.username.has(lower(claim.username))) {
+        looked.username.add(lower(claim.username));
         lookups.push(limit(() => deps.mi.findUserBy("username", claim.username, call)));
       }
-      if (claim.claims && claim.email && !looked.email.has(claim.email.toLowerCase())) {
-        looked.email.add(claim.email.toLowerCase());
+      if (claim.email && !looked.email.has(lower(claim.email))) {
+        looked.email.add(lower(claim.email));
         lookups.push(limit(() => deps.mi.findUserBy("email", claim.email, call)));
       }
-      if (claim.miId !== undefined && !looked.id.has(claim.miId)) {
-        looked.id.add(claim.miId);
-        lookups.push(limit(() => deps.mi.getUser(claim.miId as string, call)));
-      }
-    }
+    });
     const found = (await Promise.all(lookups)).filter((u) => u !== undefined && !candidates.has(u.id)) as MiUser[];
     for (const user of found) candidates.set(user.id, user);
 

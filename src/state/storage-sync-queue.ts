@@ -3,17 +3,20 @@
  * queue is `<queueName>-poison`, the name the Functions host dead-letters to. Durations are taken in ms and sent in
  * whole seconds, rounded up (Azure's unit).
  */
-import { QueueClient } from "@azure/storage-queue";
+import type { QueueClient } from "@azure/storage-queue";
 import { UsageError } from "../errors/sync-error.js";
 import { mapStorageError } from "./map-storage-error.js";
 import { decodeQueueMessageBody, encodeQueueMessageBody, MAX_QUEUE_MESSAGE_CHARS } from "./queue-message-body.js";
 import { StateRejectedError } from "./state-errors.js";
 import { storageFailure, storageStatus } from "./storage-failure.js";
+import { queueClientFor, type StorageTarget } from "./storage-target.js";
 import type { ReceivedMessage, SyncQueue } from "./sync-queue.js";
 
 export interface StorageSyncQueueOptions {
-  /** A storage account connection string. Never echoed in errors. */
-  connectionString: string;
+  /** A storage account connection string. Never echoed in errors. Ignored when `storage` is given. */
+  connectionString?: string;
+  /** Where the queue lives (a connection string, or an account reached with the managed identity). */
+  storage?: StorageTarget;
   /** 3–56 lowercase letters, digits and single hyphens (room for the `-poison` suffix). */
   queueName: string;
 }
@@ -45,17 +48,12 @@ export class StorageSyncQueue implements SyncQueue {
         `Queue name "${options.queueName}" is not valid: use 3–56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.`,
       );
     }
-    // Unlike data-tables, storage-queue talks to http endpoints (Azurite) without an allowInsecureConnection switch.
-    try {
-      this.queue = new QueueClient(options.connectionString, options.queueName);
-      this.poisonQueue = new QueueClient(options.connectionString, `${options.queueName}-poison`);
-    } catch {
-      // The SDK's message may quote the connection string; ours does not.
-      throw new UsageError(
-        "state.bad_connection_string",
-        "The storage connection string is not valid: expected AccountName/AccountKey with endpoints, a SAS, or UseDevelopmentStorage=true.",
-      );
-    }
+    const storage: StorageTarget = options.storage ?? {
+      kind: "connectionString",
+      connectionString: options.connectionString ?? "",
+    };
+    this.queue = queueClientFor(storage, options.queueName);
+    this.poisonQueue = queueClientFor(storage, `${options.queueName}-poison`);
   }
 
   /** Creates the queue and its poison queue if missing. Idempotent. */
@@ -174,7 +172,11 @@ export class StorageSyncQueue implements SyncQueue {
       const decoded = decodeQueueMessageBody(item.messageText);
       const original = isPoisonBody(decoded) ? decoded.original : decoded;
       const body = resend(original, item.insertedOn.toISOString());
-      if (body === undefined) continue;
+      if (body === undefined) {
+        // Not now: visible again at once, for the next run and for the status page's count.
+        await this.poisonQueue.updateMessage(item.messageId, item.popReceipt, undefined, 0).catch(() => undefined);
+        continue;
+      }
       await this.sendTo(this.queue, body, undefined);
       try {
         await this.poisonQueue.deleteMessage(item.messageId, item.popReceipt);

@@ -6,9 +6,8 @@
  * (`state.unavailable`, `state.auth`, `state.rejected`). Every row read back is checked by a schema; a bad one is a
  * `StateCorruptError` naming the table and keys.
  */
-import { odata, TableClient, type TransactionAction } from "@azure/data-tables";
+import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
 import { UsageError } from "../errors/sync-error.js";
-import { allowsInsecureConnection } from "./allows-insecure-connection.js";
 import { mapStorageError } from "./map-storage-error.js";
 import {
   CHAINS_PARTITION,
@@ -27,6 +26,7 @@ import {
 } from "./state-entities.js";
 import { StateConflictError, StateRejectedError } from "./state-errors.js";
 import { storageStatus } from "./storage-failure.js";
+import { type StorageTarget, tableClientFor } from "./storage-target.js";
 import type {
   DeltaChain,
   Lease,
@@ -48,8 +48,10 @@ import {
 } from "./user-ledger-entities.js";
 
 export interface TableSyncStateStoreOptions {
-  /** A storage account connection string. Never echoed in errors. */
-  connectionString: string;
+  /** A storage account connection string. Never echoed in errors. Ignored when `storage` is given. */
+  connectionString?: string;
+  /** Where the tables live (a connection string, or an account reached with the managed identity). */
+  storage?: StorageTarget;
   /** Letters and digits, starting with a letter; prefixes every table name. Default `misync`. */
   tablePrefix?: string;
   /** The clock leases are judged by. Default: the system clock. */
@@ -86,20 +88,8 @@ export class TableSyncStateStore implements SyncStateStore {
       );
     }
     this.now = options.now ?? (() => new Date());
-    const allowInsecureConnection = allowsInsecureConnection(options.connectionString);
-    const client = (role: TableRole): TableClient => {
-      try {
-        return TableClient.fromConnectionString(options.connectionString, `${prefix}${TABLE_SUFFIX[role]}`, {
-          allowInsecureConnection,
-        });
-      } catch {
-        // The SDK's message may quote the connection string; ours does not.
-        throw new UsageError(
-          "state.bad_connection_string",
-          "The storage connection string is not valid: expected AccountName/AccountKey with endpoints, a SAS, or UseDevelopmentStorage=true.",
-        );
-      }
-    };
+    const storage = storageOf(options);
+    const client = (role: TableRole): TableClient => tableClientFor(storage, `${prefix}${TABLE_SUFFIX[role]}`);
     this.tables = {
       deltaChains: client("deltaChains"),
       subscriptions: client("subscriptions"),
@@ -572,6 +562,15 @@ export class TableSyncStateStore implements SyncStateStore {
       `Table "${table.tableName}" answered a write of row "${rowKey}" without an ETag.`,
     );
   }
+}
+
+function storageOf(options: { connectionString?: string; storage?: StorageTarget }): StorageTarget {
+  if (options.storage) return options.storage;
+  if (options.connectionString) return { kind: "connectionString", connectionString: options.connectionString };
+  throw new UsageError(
+    "state.missing_storage",
+    "No storage for the sync state: give a connection string or an account.",
+  );
 }
 
 function keyText(entity: { partitionKey: string; rowKey: string }): string {

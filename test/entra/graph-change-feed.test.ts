@@ -315,11 +315,12 @@ describe("GraphEntraDirectory.readUserDelta", () => {
   });
 
   it("an expired users token → DeltaResetError expired; a reset → DeltaResetError reset", async () => {
-    const shortLived = await startGraphSim({ deltaTokenLifetimeMs: 0 });
+    let now = Date.now();
+    const shortLived = await startGraphSim({ deltaTokenLifetimeMs: 1_000, now: () => new Date(now) });
     try {
       const feed = directoryFor(shortLived);
       const latest = await feed.readUserDelta({ attributes: [], start: "latest" });
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      now += 2_000;
       await assert.rejects(feed.readUserDelta({ attributes: [], deltaLink: latest.deltaLink }), {
         name: "DeltaResetError",
         reason: "expired",

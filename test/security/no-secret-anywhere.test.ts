@@ -387,7 +387,9 @@ test("no secret anywhere: CLI, every function, status, run records, tables, logs
         ),
         "a notification with the subscription's own secret was accepted",
       );
-      await storageContents(deps.settings.stateConnection, written);
+      const storage = deps.settings.storage;
+      assert.equal(storage.kind, "connectionString", "the lab's state is in Azurite");
+      if (storage.kind === "connectionString") await storageContents(storage.connectionString, written);
     } finally {
       await live.close();
     }

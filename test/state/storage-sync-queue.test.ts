@@ -4,11 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { QueueClient } from "@azure/storage-queue";
 import { type RunningAzurite, startAzurite } from "../../sim/azurite/start-azurite.js";
 import { StateRejectedError } from "../../src/state/state-errors.js";
 import { StorageSyncQueue } from "../../src/state/storage-sync-queue.js";
+import type { ReceivedMessage } from "../../src/state/sync-queue.js";
+import { eventually } from "../helpers/eventually.js";
 
 let azurite: RunningAzurite;
 let queues = 0;
@@ -28,6 +29,16 @@ async function freshQueue(): Promise<{ queue: StorageSyncQueue; name: string }> 
 }
 
 const message = { kind: "group", entraGroupId: "0b8a4a0e-1111-4c4c-9d9d-000000000001" };
+
+/** The next message once the queue shows one (visibility is the service's clock: wait for the state, not a time). */
+async function receiveWhenVisible(queue: StorageSyncQueue): Promise<ReceivedMessage> {
+  let got: ReceivedMessage | undefined;
+  await eventually(async () => {
+    [got] = await queue.receive({ visibilityTimeoutMs: 30_000 });
+    return got !== undefined;
+  }, "the message visible again");
+  return got as ReceivedMessage;
+}
 
 describe("StorageSyncQueue", () => {
   test("initialize twice → no error; both queues exist and are empty", async () => {
@@ -69,11 +80,10 @@ describe("StorageSyncQueue", () => {
     const [first] = await queue.receive({ visibilityTimeoutMs: 1 }); // rounded up to 1 s
     assert.equal(first?.dequeueCount, 1);
     assert.deepEqual(await queue.receive(), []);
-    await sleep(1600);
-    const [second] = await queue.receive({ visibilityTimeoutMs: 30_000 });
-    assert.equal(second?.messageId, first?.messageId);
-    assert.equal(second?.dequeueCount, 2);
-    await queue.complete(second!);
+    const second = await receiveWhenVisible(queue);
+    assert.equal(second.messageId, first?.messageId);
+    assert.equal(second.dequeueCount, 2);
+    await queue.complete(second);
   });
 
   test("release gives a message held for minutes back after the retry delay, with its body; released twice is fine", async () => {
@@ -82,21 +92,19 @@ describe("StorageSyncQueue", () => {
     const [first] = await queue.receive({ visibilityTimeoutMs: 600_000 });
     await queue.release(first!, 1_000);
     assert.deepEqual(await queue.receive(), [], "hidden for the retry delay");
-    await sleep(1600);
-    const [second] = await queue.receive({ visibilityTimeoutMs: 30_000 });
-    assert.equal(second?.messageId, first?.messageId);
-    assert.equal(second?.dequeueCount, 2);
-    assert.deepEqual(second?.body, message);
+    const second = await receiveWhenVisible(queue);
+    assert.equal(second.messageId, first?.messageId);
+    assert.equal(second.dequeueCount, 2);
+    assert.deepEqual(second.body, message);
     await queue.release(first!, 1_000); // a stale pop receipt: the message is with another receiver; left alone
-    await queue.complete(second!);
+    await queue.complete(second);
   });
 
   test("send with a visibility delay → not receivable until the delay passes", async () => {
     const { queue } = await freshQueue();
     await queue.send(message, { visibilityDelayMs: 800 }); // rounded up to 1 s
     assert.deepEqual(await queue.receive(), []);
-    await sleep(1600);
-    assert.equal((await queue.receive()).length, 1);
+    assert.ok(await receiveWhenVisible(queue));
   });
 
   test("moveToPoison → the poison queue holds {original, reason, dequeueCount, messageId}; the original is gone", async () => {

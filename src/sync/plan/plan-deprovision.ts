@@ -5,12 +5,14 @@ import type { PlannedMemberships } from "./plan-memberships.js";
  * Phase 5, deprovision: who left (a member of a synced MI group whom no enabled member of a selected Entra group is,
  * cli.md rule 14) is disabled, administrators never. Runs for `deprovision`, and for `provision` with
  * `leavers: "disable"` (the app's SYNC_DEPROVISION) from the same snapshot, so that one guard covers every removal and
- * disable of the run. Only a `full` snapshot knows who left; and any incomplete read disables nobody (rule 16).
+ * disable of the run. A `full` snapshot knows who left, and so does a `users` one for its users (each read with every
+ * synced group holding it, and every other claimant of its account in it); a `groups` snapshot does not. Any
+ * incomplete read disables nobody (rule 16).
  */
 export function planDeprovision(ctx: PlanContext, memberships: PlannedMemberships): void {
   const wanted = !ctx.provision || ctx.options.leavers === "disable";
   if (!wanted || memberships.leavers.size === 0) return;
-  if (ctx.scope !== "full") return;
+  if (ctx.scope === "groups") return;
   if (memberships.groups.some((g) => !g.complete)) {
     ctx.warnings.push(`${memberships.leavers.size} user(s) were not disabled because a group read was incomplete`);
     return;

@@ -72,15 +72,50 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
     )
     .map((x) => x.d);
 
-  // The email each MI account will have after this plan: the one its username owner maps to (the first in order),
-  // else the one it has. A user may take an email only an account giving it up now holds.
-  const emailAfter = new Map<string, string>();
+  // The email each MI account will have after this plan: the one its username owner maps to when that owner is
+  // written, else the one it has. A user may take an email only from an account that gives it up. Whether an owner
+  // is written is known only once every user was weighed, so the weighing runs again while it finds accounts whose
+  // owner turned out not to be written (each pass can only add such accounts, so it ends).
+  const expected = new Map<string, string>();
   for (const d of desiredUsers) {
     const owned = d.enabled ? byUsername(d) : undefined;
-    if (owned && !emailAfter.has(owned.id)) emailAfter.set(owned.id, lower(d.email || owned.email));
+    if (owned && !expected.has(owned.id)) expected.set(owned.id, lower(d.email || owned.email));
   }
-  const holds = (owner: MiUser, email: string): boolean => (emailAfter.get(owner.id) ?? lower(owner.email)) === email;
+  const keeping = new Set<string>();
+  for (;;) {
+    const pass = weighUsers(
+      ctx,
+      desiredUsers,
+      matchOf,
+      (owner, email) =>
+        (keeping.has(owner.id) ? lower(owner.email) : (expected.get(owner.id) ?? lower(owner.email))) === email,
+    );
+    const unwritten = [...expected.keys()].filter((id) => !pass.claimed.has(id) && !keeping.has(id));
+    if (unwritten.length === 0) {
+      ctx.warnings.push(...pass.warnings);
+      ctx.problems.push(...pass.problems);
+      return { users: pass.users, held: pass.held, identities: pass.identities };
+    }
+    for (const id of unwritten) keeping.add(id);
+  }
+}
 
+interface WeighedUsers extends PlannedUsers {
+  claimed: Map<string, string>;
+  problems: PlanContext["problems"];
+  warnings: string[];
+}
+
+/** One pass over the users in order: who is written, who clashes (rule 1), given which accounts keep their email. */
+function weighUsers(
+  ctx: PlanContext,
+  desiredUsers: readonly DesiredUser[],
+  matchOf: (d: DesiredUser) => { user: MiUser } | undefined,
+  holds: (owner: MiUser, email: string) => boolean,
+): WeighedUsers {
+  const { options, index } = ctx;
+  const problems: PlanContext["problems"] = [];
+  const warnings: string[] = [];
   const users = new Map<string, UserPlan>();
   const identities: PlannedIdentity[] = [];
   const claimed = new Map<string, string>();
@@ -88,12 +123,12 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
   const seenEmails = new Set<string>();
   const failedMatches = new Set<string>();
   for (const desired of desiredUsers) {
-    ctx.warnings.push(...desired.warnings);
+    warnings.push(...desired.warnings);
     const match = matchOf(desired)?.user;
     const identity = identityOf(desired);
     identities.push(identity);
     if (!desired.username) {
-      ctx.problems.push({
+      problems.push({
         code: "missing-username",
         subject: `Entra user ${desired.entraUserId}`,
         message: `Entra user ${desired.entraUserId} has no value for '${options.attributeMap.username}'`,
@@ -106,7 +141,7 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
     }
     const clash = clashOf(desired, match, { seenUsernames, seenEmails, claimed, index, holds });
     if (clash) {
-      ctx.problems.push({ code: clash.code, subject: desired.username, message: clash.message });
+      problems.push({ code: clash.code, subject: desired.username, message: clash.message });
       if (match) failedMatches.add(match.id);
       continue;
     }
@@ -119,7 +154,7 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
     users.set(desired.entraUserId, { desired, mi: match, ref: match ? { miUserId: match.id } : undefined });
   }
   const held = new Set([...failedMatches].filter((id) => !claimed.has(id)));
-  return { users, held, identities };
+  return { users, held, identities, claimed, problems, warnings };
 }
 
 /**

@@ -6,10 +6,10 @@ import type { LiveDeps } from "../../../src/live/live-deps.js";
 import { processSyncMessage } from "../../../src/live/process-sync-message.js";
 import { reconcileAll } from "../../../src/live/reconcile.js";
 import { groupMessage, usersMessages } from "../../../src/live/sync-message.js";
+import { MiRestDirectory } from "../../../src/mi/mi-rest-directory.js";
 import { StateUnavailableError } from "../../../src/state/state-errors.js";
 import type { SyncStateStore } from "../../../src/state/sync-state-store.js";
 import { TableSyncStateStore } from "../../../src/state/table-sync-state-store.js";
-import { MiRestDirectory } from "../../../src/mi/mi-rest-directory.js";
 import { mapUser } from "../../../src/sync/map-user.js";
 import { runSync } from "../../../src/sync/run-sync.js";
 import { MemoryQueue } from "./memory-queue.js";
@@ -106,10 +106,19 @@ export async function runSeed(
     };
 
     trace(`settings ${JSON.stringify(scenario.settings)}`);
-    for (const u of lab.graph.directory.listUsers()) trace(`user ${u.id} ${u.userPrincipalName} mail=${u.mail} enabled=${u.accountEnabled}`);
-    for (const g of lab.graph.directory.listGroups()) trace(`group ${g.id} ${g.displayName}: ${lab.graph.directory.membersOf(g.id).map((m) => m.id).join(",")}`);
+    for (const u of lab.graph.directory.listUsers())
+      trace(`user ${u.id} ${u.userPrincipalName} mail=${u.mail} enabled=${u.accountEnabled}`);
+    for (const g of lab.graph.directory.listGroups())
+      trace(
+        `group ${g.id} ${g.displayName}: ${lab.graph.directory
+          .membersOf(g.id)
+          .map((m) => m.id)
+          .join(",")}`,
+      );
     await timer();
-    trace(`reconciled: MI ${JSON.stringify(lab.mi.state.groups().map((g) => [g.name, lab.mi.state.membersOfGroup(g.name)]))}`);
+    trace(
+      `reconciled: MI ${JSON.stringify(lab.mi.state.groups().map((g) => [g.name, lab.mi.state.membersOfGroup(g.name)]))}`,
+    );
     let events = 0;
     const total = 12 + rng.int(14);
     for (let step = 0; step < MAX_STEPS; step++) {
@@ -133,7 +142,7 @@ export async function runSeed(
       clock = Math.max(clock + 1, next);
     }
     control.settle();
-    return { seed, events, messages, faults, problems: await check(deps, queue, lab, scenario) };
+    return { seed, events, messages, faults, problems: await check(deps, queue, lab) };
   } finally {
     await lab.close();
   }
@@ -231,12 +240,7 @@ function addEntraUser(rng: Prng, lab: Lab) {
 type Notification = { group: string } | { user: string };
 
 /** Makes one random change in Entra; returns what Graph notifies, or "timer" for a reconcile in between. */
-function applyEvent(
-  rng: Prng,
-  lab: Lab,
-  scenario: Scenario,
-  trace: (line: string) => void,
-): Notification[] | "timer" {
+function applyEvent(rng: Prng, lab: Lab, scenario: Scenario, trace: (line: string) => void): Notification[] | "timer" {
   const dir = lab.graph.directory;
   const before = dir.currentSeq;
   const result = applyEventInner(rng, lab, scenario);
@@ -472,7 +476,7 @@ async function liveDeps(
 }
 
 /** What is wrong with MI once quiet. */
-async function check(deps: LiveDeps, queue: MemoryQueue, lab: Lab, scenario: Scenario): Promise<string[]> {
+async function check(deps: LiveDeps, queue: MemoryQueue, lab: Lab): Promise<string[]> {
   const problems: string[] = [];
   if (queue.messages.length > 0) problems.push(`${queue.messages.length} message(s) never finished`);
   for (const p of queue.poisoned) problems.push(`poisoned: ${JSON.stringify(p.body)}: ${p.reason}`);
@@ -519,6 +523,5 @@ async function check(deps: LiveDeps, queue: MemoryQueue, lab: Lab, scenario: Sce
         problems.push(`${username} is in '${group.name}' but is no enabled Entra user's account`);
     }
   }
-  void scenario;
   return problems;
 }

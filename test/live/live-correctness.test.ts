@@ -302,6 +302,11 @@ test("a user's change notified before the first reconcile is synced (the users d
     live.lab.graph.directory.updateUser(tenant.users.ann!, { surname: "Renamed" });
     for (const message of usersMessages("notification", new Date(), [tenant.users.ann!]))
       await live.deps.queue.send(message);
-    await eventually(() => live.lab.mi.state.userByUsername("ann@contoso.com")?.lastName === "Renamed", "ann synced");
-    assert.ok(miMembers(live.lab, "Sales").includes("ann@contoso.com"));
+    // The user is written before her membership (two requests), so wait for both rather than read between them.
+    await eventually(
+      () =>
+        live.lab.mi.state.userByUsername("ann@contoso.com")?.lastName === "Renamed" &&
+        miMembers(live.lab, "Sales").includes("ann@contoso.com"),
+      "ann synced into Sales",
+    );
   }));

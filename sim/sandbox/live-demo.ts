@@ -1,5 +1,5 @@
 import { join, relative } from "node:path";
-import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
+import { MIN_ROUND_INTERVAL_MS } from "../../src/live/delta-chains.js";
 import { buildDemoTenant } from "../graph/demo-tenant.js";
 import { type LiveLab, startLiveLab } from "./live-lab.js";
 import { screenshotStatusPage } from "./screenshot-status-page.js";

@@ -8,6 +8,26 @@ export const MAX_IDS_PER_CHAIN = 50;
 export const USERS_CHAIN_ID = "users";
 
 /**
+ * The least time between the starts of two notification rounds of one chain. A change on its own is read at once; in
+ * a burst, the notifications that arrive within this interval of a round wait for the next one and share it.
+ */
+export const MIN_ROUND_INTERVAL_MS = 1_000;
+
+/**
+ * True when a round of the chain began reading long enough after a notification received `at` that Graph's delta
+ * shows its change: at least `lagMs` (SYNC_DELTA_LAG_SECONDS) after it. Graph's delta may trail its notifications
+ * ("processing delays", contract §2 and §3.5), so a round that began earlier may have missed the change.
+ */
+export function roundCarries(chain: DeltaChain, at: string, lagMs: number): boolean {
+  return chain.readFrom !== undefined && Date.parse(chain.readFrom) >= Date.parse(at) + lagMs;
+}
+
+/** How long until the chain may begin its next notification round (0 or less: now). */
+export function msUntilNextRound(chain: DeltaChain, now: Date): number {
+  return chain.readFrom === undefined ? 0 : Date.parse(chain.readFrom) + MIN_ROUND_INTERVAL_MS - now.getTime();
+}
+
+/**
  * Assigns the synced groups to delta chains of at most 50 ids, in a stable order, each chain keeping its groups'
  * names. A chain whose group list changes loses its delta link (the filter is encoded in the token) and starts
  * again; one whose names alone changed keeps it. Chains no longer needed are deleted. Returns the chains as stored.

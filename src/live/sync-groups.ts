@@ -4,7 +4,13 @@ import { SyncError } from "../errors/sync-error.js";
 import type { DeltaChain } from "../state/sync-state-store.js";
 import { groupKey } from "../sync/plan/target-groups.js";
 import type { SyncResult } from "../sync/sync-result.js";
-import { ensureGroupChains, updateDeltaChain } from "./delta-chains.js";
+import {
+  ensureGroupChains,
+  MIN_ROUND_INTERVAL_MS,
+  msUntilNextRound,
+  roundCarries,
+  updateDeltaChain,
+} from "./delta-chains.js";
 import type { LiveDeps } from "./live-deps.js";
 import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
 import { groupMessage } from "./sync-message.js";
@@ -54,22 +60,9 @@ export interface GroupSyncTrigger {
   deferrals?: number;
 }
 
-/**
- * The least time between the starts of two notification rounds of one chain. A change on its own is read at once; in
- * a burst, the notifications that arrive within this interval of a round wait for the next one and share it.
- */
-export const MIN_ROUND_INTERVAL_MS = 1_000;
-/**
- * True when a round of the chain began reading long enough after the notification that Graph's delta shows its
- * change: at least `lagMs` (SYNC_DELTA_LAG_SECONDS) after it. Graph's delta may trail its notifications ("processing
- * delays", contract §2 and §3.5), so a round that began earlier may have missed the change.
- */
+/** A notification whose chain's round began reading long enough after it to show its change. */
 function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger, lagMs: number): boolean {
-  return (
-    trigger.reason === "notification" &&
-    chain.readFrom !== undefined &&
-    Date.parse(chain.readFrom) >= Date.parse(trigger.at) + lagMs
-  );
+  return trigger.reason === "notification" && roundCarries(chain, trigger.at, lagMs);
 }
 
 /**
@@ -115,8 +108,8 @@ export async function syncGroupChange(
   }
   const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
   if (alreadyRead(chain, trigger, lagMs)) return { ...empty, path: "coalesced" };
-  if (trigger.reason === "notification" && chain.readFrom !== undefined) {
-    const wait = Date.parse(chain.readFrom) + MIN_ROUND_INTERVAL_MS - deps.now().getTime();
+  if (trigger.reason === "notification") {
+    const wait = msUntilNextRound(chain, deps.now());
     if (wait > 0) {
       const why = `chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`;
       return waitForRound(deps, id, chain.chainId, trigger, wait, why);

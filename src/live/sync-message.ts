@@ -82,11 +82,11 @@ export function usersMessages(
   reason: "notification" | "reconcile" | "resync",
   at: Date,
   userIds?: readonly string[],
-): SyncMessage[] {
+): UsersMessage[] {
   const base = usersMessage(reason, at);
   if (userIds === undefined) return [base];
   const ids = [...new Set(userIds.map((id) => id.toLowerCase()))];
-  const messages: SyncMessage[] = [];
+  const messages: UsersMessage[] = [];
   for (let i = 0; i < ids.length; i += MAX_USERS_IN_MESSAGE) {
     messages.push({ ...base, userIds: ids.slice(i, i + MAX_USERS_IN_MESSAGE) });
   }

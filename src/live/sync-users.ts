@@ -2,17 +2,20 @@ import { DeltaResetError } from "../entra/delta-reset-error.js";
 import type { DeltaChain } from "../state/sync-state-store.js";
 import { requiredAttributes } from "../sync/sync-options.js";
 import type { SyncResult } from "../sync/sync-result.js";
-import { USERS_CHAIN_ID } from "./delta-chains.js";
+import { msUntilNextRound, roundCarries, USERS_CHAIN_ID } from "./delta-chains.js";
 import type { LiveDeps } from "./live-deps.js";
 import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
 import { throwIfFailed } from "./sync-groups.js";
 import { MAX_USERS_IN_MESSAGE, type UsersMessage, usersMessages } from "./sync-message.js";
 import { syncUserScope } from "./sync-user-scope.js";
-import { type LeaseSet, withLeases } from "./with-lease.js";
+import { type LeaseSet, ScopeBusyError, withLeases } from "./with-lease.js";
 
 export interface UsersSyncOutcome {
-  /** `users`: synced by their own reads; `groups`/`full`: a wider read decided; `queued`: too many, sent on in messages. */
-  path: "users" | "groups" | "full" | "queued" | "none";
+  /**
+   * `users`: synced by their own reads; `groups`/`full`: a wider read decided; `queued`: too many, sent on in messages;
+   * `coalesced`: a round of the users delta that began after the notification (and Graph's lag) carried it.
+   */
+  path: "users" | "groups" | "full" | "queued" | "coalesced" | "none";
   users: string[];
   result?: SyncResult;
   reset: boolean;
@@ -20,19 +23,47 @@ export interface UsersSyncOutcome {
 }
 
 /**
- * The worker's step for a `users` message. With `userIds` (a notification named them, or a resync re-checks them):
- * those users are synced by their own reads (`syncUserScope`). Without: under the users chain's lease, the users
- * delta runs from its stored link (attribute changes, disables, deletions, which group delta may never show: contract
- * §2 "Soft deletes and deleted users"), the users it reports are synced (or, past a message's worth, sent on in
- * `users` messages), and only then is the new link stored. A notification's users are synced with the round. Without
- * a link, one is taken from now (what came before is the reconcile's); expired or reset state resyncs everything.
+ * The worker's step for a `users` message.
+ *
+ * With `userIds` (a notification named them, or a resync re-checks them): those users are synced by their own reads
+ * (`syncUserScope`), which need no delta to find them. A notification's users ride along with a round of the users
+ * delta when the chain is free; when another round holds it, or one began under MIN_ROUND_INTERVAL_MS ago, they are
+ * synced on their own and the chain is left to that round: a burst of user notifications never queues behind the one
+ * chain (in the soak, each waiting its turn sent 35,000 messages for 5,000 changes).
+ *
+ * Without `userIds`, under the users chain's lease: the users delta runs from its stored link (attribute changes,
+ * disables, deletions, which group delta may never show: contract §2 "Soft deletes and deleted users"), the users it
+ * reports are synced (or, past a message's worth, sent on in `users` messages), and only then is the new link stored,
+ * with when the round began. A notification that a round beginning SYNC_DELTA_LAG_SECONDS after it already read is
+ * done. Without a link, one is taken from now (what came before is the reconcile's); expired or reset state resyncs
+ * everything.
  */
 export async function syncUserChanges(deps: LiveDeps, message: UsersMessage): Promise<UsersSyncOutcome> {
   const named = (message.userIds ?? []).map((id) => id.toLowerCase());
-  if (message.reason !== "notification" && message.userIds !== undefined) {
-    return withLeases(deps, [], (leases) => syncUsers(deps, named, leases, false));
+  const onTheirOwn = () => withLeases(deps, [], (leases) => syncUsers(deps, named, leases, false));
+  if (message.userIds !== undefined && message.reason !== "notification") return onTheirOwn();
+  const chain = await deps.state.getDeltaChain(USERS_CHAIN_ID);
+  if (named.length > 0) {
+    if (chain !== undefined && msUntilNextRound(chain, deps.now()) > 0) return onTheirOwn();
+    try {
+      return await usersRound(deps, named);
+    } catch (error) {
+      if (error instanceof ScopeBusyError && error.scopes.includes(CHAIN_SCOPE)) return onTheirOwn();
+      throw error;
+    }
   }
-  return withLeases(deps, [`chain:${USERS_CHAIN_ID}`], async (leases) => {
+  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
+  if (message.reason === "notification" && chain !== undefined && roundCarries(chain, message.at, lagMs)) {
+    return { path: "coalesced", users: [], reset: false };
+  }
+  return usersRound(deps, named);
+}
+
+const CHAIN_SCOPE = `chain:${USERS_CHAIN_ID}`;
+
+/** One round of the users delta under its chain's lease, syncing what it reports and `named` (see above). */
+async function usersRound(deps: LiveDeps, named: string[]): Promise<UsersSyncOutcome> {
+  return withLeases(deps, [CHAIN_SCOPE], async (leases) => {
     const chain: DeltaChain = (await deps.state.getDeltaChain(USERS_CHAIN_ID)) ?? {
       chainId: USERS_CHAIN_ID,
       kind: "users",
@@ -40,6 +71,7 @@ export async function syncUserChanges(deps: LiveDeps, message: UsersMessage): Pr
       deltaLink: undefined,
       updatedAt: deps.now().toISOString(),
     };
+    const readFrom = deps.now().toISOString();
     const options = deps.config.sync;
     const feed = {
       attributes: requiredAttributes(options),
@@ -67,7 +99,7 @@ export async function syncUserChanges(deps: LiveDeps, message: UsersMessage): Pr
       }
     }
     const current = (await deps.state.getDeltaChain(USERS_CHAIN_ID)) ?? chain;
-    await deps.state.saveDeltaChain({ ...current, deltaLink, updatedAt: deps.now().toISOString() });
+    await deps.state.saveDeltaChain({ ...current, deltaLink, readFrom, updatedAt: deps.now().toISOString() });
     return outcome;
   });
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type LiveLab, type LiveLabOptions, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { MIN_ROUND_INTERVAL_MS } from "../../src/live/delta-chains.js";
 import { processSyncMessage } from "../../src/live/process-sync-message.js";
 import { reconcileAll } from "../../src/live/reconcile.js";
-import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
 import { groupMessage } from "../../src/live/sync-message.js";
 import { LEASE_TTL_MS, LeaseSet } from "../../src/live/with-lease.js";
 import type { SyncQueue } from "../../src/state/sync-queue.js";

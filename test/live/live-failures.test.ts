@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type LiveLab, type LiveLabOptions, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { MIN_ROUND_INTERVAL_MS } from "../../src/live/delta-chains.js";
 import { processSyncMessage } from "../../src/live/process-sync-message.js";
-import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
 import { groupMessage } from "../../src/live/sync-message.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
 import { eventually } from "../helpers/eventually.js";

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type LiveLab, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { USERS_CHAIN_ID } from "../../src/live/delta-chains.js";
 import { syncGroupChange } from "../../src/live/sync-groups.js";
-import { groupMessage } from "../../src/live/sync-message.js";
+import { groupMessage, usersMessage, usersMessages } from "../../src/live/sync-message.js";
+import { syncUserChanges } from "../../src/live/sync-users.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
 import { eventually } from "../helpers/eventually.js";
 
@@ -122,6 +124,38 @@ test("a notification an earlier round already read costs nothing; one right afte
   // A resync request is never coalesced: it reads the group whole whatever the chain says.
   const resync = await syncGroupChange(live.deps, tenant.groups.Sales!, { reason: "resync", at: earlier });
   assert.equal(resync.path, "groups");
+});
+
+test("a user's notification never waits for the users delta: synced on its own while another round holds it (#10)", async () => {
+  await live.runner.idle();
+  // A round of the users delta (an id-less notification) stores its link and when it began.
+  const first = await syncUserChanges(live.deps, usersMessage("notification", new Date()));
+  assert.notEqual(first.path, "coalesced");
+  const chain = await live.deps.state.getDeltaChain(USERS_CHAIN_ID);
+  assert.ok(chain?.readFrom, "the round records when it began");
+  // An id-less notification that round began reading lag seconds after is carried by it: nothing read.
+  live.lab.graph.requests.reset();
+  const lagMs = live.deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
+  const before = new Date(Date.parse(chain.readFrom!) - lagMs).toISOString();
+  const carried = await syncUserChanges(live.deps, usersMessage("notification", new Date(before)));
+  assert.equal(carried.path, "coalesced");
+  assert.equal(live.lab.graph.requests.entries.length, 0);
+  // Another instance holds the users chain: a notification naming a user syncs her by her own reads, not deferred.
+  const held = await live.deps.state.acquireLease(`chain:${USERS_CHAIN_ID}`, "another-instance", 60_000);
+  assert.ok(held);
+  try {
+    live.lab.graph.directory.updateUser(tenant.users.ann!, { surname: "Busy" });
+    const [message] = usersMessages("notification", new Date(), [tenant.users.ann!]);
+    const outcome = await syncUserChanges(live.deps, message!);
+    assert.equal(outcome.path, "users");
+    assert.equal(live.lab.mi.state.userByUsername("ann@contoso.com")?.lastName, "Busy");
+    assert.ok(
+      !live.lab.graph.requests.entries.some((e) => e.path.includes("/users/delta")),
+      "the chain is left to the round that holds it",
+    );
+  } finally {
+    await live.deps.state.releaseLease(held);
+  }
 });
 
 test("a group message before any reconcile (no delta chain yet): the chains are laid and the group synced (#9)", async () => {

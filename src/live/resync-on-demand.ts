@@ -73,10 +73,10 @@ export async function resyncOnDemand(
 ): Promise<ResyncOutcome> {
   const target = await targetOf(deps, request);
   const extraWarnings = target.warnings;
-  const runOnce = (leases: LeaseSet, runMode: "plan" | "apply"): Promise<SyncResult> =>
+  const runOnce = (leases: LeaseSet, runMode: "plan" | "apply", as: LiveDeps = deps): Promise<SyncResult> =>
     (target.kind === "group"
-      ? syncGroupScope(deps, [target.groupId], leases, { mode: runMode })
-      : syncEverything(deps, leases, { mode: runMode, options: target.options })
+      ? syncGroupScope(as, [target.groupId], leases, { mode: runMode })
+      : syncEverything(as, leases, { mode: runMode, options: target.options })
     ).then((outcome) => outcome.result);
   if (mode === "plan" || deps.config.mode === "plan") {
     const leases = new LeaseSet(deps.state, deps.owner);
@@ -85,6 +85,7 @@ export async function resyncOnDemand(
   }
   const startedAt = deps.now().toISOString();
   const base = { runId: deps.newId(), kind: "worker" as const, trigger: "on-demand", startedAt };
+  const recorded: LiveDeps = { ...deps, run: { runId: base.runId, path: "resync" } };
   const detail: Record<string, string> =
     request.kind === "group"
       ? { request: "group", group: request.groupId.toLowerCase() }
@@ -101,7 +102,7 @@ export async function resyncOnDemand(
     }
     let result: SyncResult;
     try {
-      result = await runOnce(leases, "apply");
+      result = await runOnce(leases, "apply", recorded);
     } catch (error) {
       await deps.state.recordRun(
         runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, undefined, error),

@@ -11,6 +11,7 @@ import { applyPlanned } from "../sync/run-sync.js";
 import type { EntraSnapshot, GroupMembersRead, MiSnapshot } from "../sync/snapshot.js";
 import { requiredAttributes } from "../sync/sync-options.js";
 import type { SyncResult } from "../sync/sync-result.js";
+import { auditPort } from "./audit-port.js";
 import type { LiveDeps } from "./live-deps.js";
 import { miGroupsCache } from "./mi-groups-cache.js";
 import { stateLedger } from "./user-ledger.js";
@@ -91,6 +92,7 @@ export async function syncUserScope(
       entra: deps.entra,
       mi: deps.mi,
       logger: deps.logger,
+      ...auditPort(deps),
       ledger: stateLedger(deps.state, deps.now, { users: contexts.keys(), previous }),
     },
     { abortSignal: leases.signal },

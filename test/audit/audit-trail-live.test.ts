@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { type LiveLab, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { seedTenant, type TestTenant } from "../cli/tenant.js";
+import { eventually } from "../helpers/eventually.js";
+
+// The audit trail as the app writes it: every path (timer reconcile, a notification, a resync on demand) records its
+// operations with their run, path and reason, readable by user, by group and by run.
+
+let live: LiveLab;
+let tenant: TestTenant;
+
+before(async () => {
+  live = await startLiveLab({ sync: { SYNC_GROUPS: "Sales;Engineering", SYNC_AUTO_CREATE: "all" } });
+  tenant = seedTenant(live.lab);
+  await live.reconcile();
+  await live.runner.idle();
+});
+after(() => live.close());
+
+const trail = () => {
+  const audit = live.deps.audit;
+  assert.ok(audit, "the app has an audit trail");
+  return audit;
+};
+
+test("the timer reconcile records each operation under its run, its user and its group", async () => {
+  const [reconcile] = (await live.deps.state.listRuns({ limit: 20 })).filter((r) => r.kind === "reconcile");
+  assert.ok(reconcile);
+  const run = await trail().listByRun(reconcile.runId);
+  assert.ok(run.entries.length > 0, "the run has entries");
+  assert.ok(run.entries.every((e) => e.path === "reconcile" && e.runId === reconcile.runId));
+  const added = run.entries.find((e) => e.op === "addMember" && e.user?.name === "ann@contoso.com");
+  assert.equal(added?.group?.name, "Sales");
+  assert.equal(added?.status, "applied");
+  assert.equal(added?.reason, "member of the Entra group");
+  assert.equal(added?.user?.entraUserId, tenant.users.ann);
+  assert.ok(added?.user?.miUserId, "with the MI id apply created");
+
+  const ann = await trail().listByUser("ANN@contoso.com");
+  assert.deepEqual(ann.entries.map((e) => `${e.op} ${e.group?.name ?? ""}`.trim()).sort(), [
+    "addMember Default Group",
+    "addMember Sales",
+    "createUser",
+  ]);
+  const sales = await trail().listByGroup("sales");
+  assert.ok(sales.entries.some((e) => e.op === "createGroup"));
+  assert.ok(sales.entries.filter((e) => e.op === "addMember").length >= 2);
+});
+
+test("a notification's change is recorded with path notification and its latency", async () => {
+  live.lab.graph.directory.removeMember(tenant.groups.Sales!, tenant.users.bob!);
+  await live.runner.idle();
+  let bob = await trail().listByUser("bob@contoso.com");
+  await eventually(async () => {
+    bob = await trail().listByUser("bob@contoso.com");
+    return bob.entries.some((e) => e.op === "removeMember");
+  }, "bob's removal in the trail");
+  const removal = bob.entries[0]!;
+  assert.equal(removal.op, "removeMember", "newest first");
+  assert.equal(removal.path, "notification");
+  assert.equal(removal.group?.name, "Sales");
+  assert.equal(removal.reason, "not in any synced Entra group");
+  const runs = await trail().listRunsSince(new Date(Date.now() - 3_600_000));
+  const run = runs.find((r) => r.runId === removal.runId);
+  assert.equal(run?.path, "notification");
+  assert.equal(run?.applied, 1);
+  assert.equal(typeof run?.latencyMs, "number");
+  const names = await trail().suggestNames("bo");
+  assert.deepEqual(
+    names.users.map((u) => u.name),
+    ["bob@contoso.com"],
+  );
+  assert.deepEqual(
+    (await trail().suggestNames("s")).groups.map((g) => g.name),
+    ["Sales"],
+  );
+});
+
+test("prune deletes what is older than the retention, and nothing newer", async () => {
+  const before = await trail().listByGroup("Sales", { limit: 1000 });
+  assert.deepEqual(await trail().prune(new Date(Date.now() - 86_400_000)), { runs: 0, rows: 0 });
+  assert.equal((await trail().listByGroup("Sales", { limit: 1000 })).entries.length, before.entries.length);
+  const pruned = await trail().prune(new Date(Date.now() + 60_000));
+  assert.ok(pruned.runs >= 2 && pruned.rows > pruned.runs, JSON.stringify(pruned));
+  assert.equal((await trail().listByGroup("Sales")).entries.length, 0);
+  assert.equal((await trail().listByUser("ann@contoso.com")).entries.length, 0);
+  assert.deepEqual((await trail().suggestNames("")).users, []);
+  assert.deepEqual(await trail().listRunsSince(new Date(0)), []);
+});

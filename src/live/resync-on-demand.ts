@@ -7,8 +7,11 @@ import { runRecordOf } from "./run-record.js";
 import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
 import { LeaseSet, withLeases } from "./with-lease.js";
 
-/** What to resync: one synced Entra group (by object id), or one user (UPN, mail or MI username). */
-export type ResyncRequest = { kind: "group"; groupId: string } | { kind: "user"; user: string };
+/**
+ * What to resync: one synced Entra group (by object id, or by display name, case-insensitively), or one user (UPN,
+ * mail or MI username).
+ */
+export type ResyncRequest = { kind: "group"; group: string } | { kind: "user"; user: string };
 
 /** One operation of the plan or of the applied result. */
 export interface ResyncOperation {
@@ -88,7 +91,7 @@ export async function resyncOnDemand(
   const recorded: LiveDeps = { ...deps, run: { runId: base.runId, path: "resync" } };
   const detail: Record<string, string> =
     request.kind === "group"
-      ? { request: "group", group: request.groupId.toLowerCase() }
+      ? { request: "group", group: request.group.toLowerCase() }
       : { request: "user", user: request.user };
   return withLeases(deps, [], async (leases) => {
     if (options.expectedPlan !== undefined) {
@@ -131,15 +134,20 @@ async function targetOf(
     }
     return { kind: "user", options: { ...deps.config.sync, selectUsers: [request.user] }, warnings: [] };
   }
-  const id = request.groupId.toLowerCase();
+  const wanted = request.group.trim().toLowerCase();
   const resolution = await deps.entra.resolveGroups(deps.config.selector);
   const synced = resolution.groups.map((g) => g.id.toLowerCase());
-  if (!synced.includes(id)) {
+  const named = resolution.groups.filter(
+    (g) => g.id.toLowerCase() === wanted || g.displayName.toLowerCase() === wanted,
+  );
+  if (named.length === 0) {
     throw new NotSyncedError(
       "status.group_not_synced",
-      `Entra group ${id} is not one of the groups this app syncs (SYNC_GROUPS / SYNC_FILTER); nothing was done`,
+      `Entra group ${wanted} is not one of the groups this app syncs (SYNC_GROUPS / SYNC_FILTER); nothing was done`,
     );
   }
+  // Two synced groups of one name land in one MI group, which a resync of either reads whole anyway.
+  const id = (named[0] as (typeof named)[number]).id.toLowerCase();
   const all = Boolean(deps.config.sync.targetGroup);
   return {
     kind: "group",

@@ -231,7 +231,7 @@ async function stillClaiming(
 }
 
 /** What a user claims now: undefined unless it is a selected member of a synced group. */
-function claimOf(
+export function claimOf(
   context: UserContext,
   synced: ReadonlyMap<string, DirectoryGroup>,
   options: LiveDeps["config"]["sync"],
@@ -252,7 +252,7 @@ function syncedGroups(chains: readonly DeltaChain[]): Map<string, DirectoryGroup
 }
 
 /** Entra as the scope knows it: every synced group, each with the scope's users that are in it. */
-function entraSnapshot(
+export function entraSnapshot(
   contexts: ReadonlyMap<string, UserContext>,
   synced: ReadonlyMap<string, DirectoryGroup>,
 ): EntraSnapshot {
@@ -268,7 +268,8 @@ function entraSnapshot(
   return { groups: [...synced.values()], members, users };
 }
 
-function byGroup(rows: readonly MiMembership[]): Map<string, MiMembership[]> {
+/** MI membership rows by group, each row once. */
+export function byGroup(rows: readonly MiMembership[]): Map<string, MiMembership[]> {
   const map = new Map<string, MiMembership[]>();
   const seen = new Set<string>();
   for (const row of rows) {

@@ -109,7 +109,10 @@ test("an admin finds a user by name, reads why they are not in a group, resyncs 
     "add ann@contoso.com to 'Engineering' (member of the Entra group)",
     "why: the planner's own operation and reason",
   );
-  assert.match(String(await page.locator("#find-result .pending").textContent()), /add ann@contoso\.com to 'Engineering'/);
+  assert.match(
+    String(await page.locator("#find-result .pending").textContent()),
+    /add ann@contoso\.com to 'Engineering'/,
+  );
 
   // Dan is in Engineering only through Platform, which this sync does not count.
   await page.fill("#find-q", "dan@contoso.com");
@@ -127,7 +130,9 @@ test("an admin finds a user by name, reads why they are not in a group, resyncs 
   await planned.waitFor(WAIT);
   assert.equal(live.lab.mi.requests.writes, writes, "showing the plan wrote nothing to MI");
   await page.click("#apply");
-  await page.locator("#operations li[data-op=addMember][data-status=applied]", { hasText: "Engineering" }).waitFor(WAIT);
+  await page
+    .locator("#operations li[data-op=addMember][data-status=applied]", { hasText: "Engineering" })
+    .waitFor(WAIT);
   assert.ok(miMembers(live.lab, "Engineering").includes("ann@contoso.com"), "MI changed");
 
   // The change in the audit trail: by the user's name, and under its run.
@@ -137,11 +142,16 @@ test("an admin finds a user by name, reads why they are not in a group, resyncs 
     hasText: "Engineering",
   });
   await entry.waitFor(WAIT);
-  assert.match(String(await entry.textContent()), /applied.*add ann@contoso\.com to 'Engineering'.*member of the Entra group/);
+  assert.match(
+    String(await entry.textContent()),
+    /applied.*add ann@contoso\.com to 'Engineering'.*member of the Entra group/,
+  );
   const run = page.locator("#runs tr[data-run]", { hasText: "on-demand" }).first();
   await run.waitFor(WAIT);
   await run.locator("button").click();
-  const operation = page.locator("#runs tr.detail tr[data-op=addMember][data-status=applied]", { hasText: "Engineering" });
+  const operation = page.locator("#runs tr.detail tr[data-op=addMember][data-status=applied]", {
+    hasText: "Engineering",
+  });
   await operation.waitFor(WAIT);
   assert.equal(
     await operation.locator("span[title]", { hasText: "ann@contoso.com" }).getAttribute("title"),

@@ -235,7 +235,10 @@ test("GET /api/status/audit, /explain and /names: validated input, behind the fu
   const audit = await call("/api/status/audit?group=Sales&limit=500");
   assert.equal(audit.status, 200, audit.text);
   const page = JSON.parse(audit.text) as { entries: { op: string; group?: { name: string } }[]; truncated: boolean };
-  assert.ok(page.entries.some((e) => e.op === "createGroup"), "the reconcile created Sales");
+  assert.ok(
+    page.entries.some((e) => e.op === "createGroup"),
+    "the reconcile created Sales",
+  );
   assert.ok(page.entries.every((e) => e.group?.name === "Sales"));
 
   const explained = await call(`/api/status/explain?q=${encodeURIComponent("Sales")}`);
@@ -253,10 +256,9 @@ test("GET /api/status/audit, /explain and /names: validated input, behind the fu
 
   const names = await call("/api/status/names?q=s");
   assert.equal(names.status, 200, names.text);
-  assert.deepEqual(
-    (JSON.parse(names.text) as { groups: { name: string; id?: string }[] }).groups,
-    [{ name: "Sales", id: tenant.groups.Sales }],
-  );
+  assert.deepEqual((JSON.parse(names.text) as { groups: { name: string; id?: string }[] }).groups, [
+    { name: "Sales", id: tenant.groups.Sales },
+  ]);
 });
 
 test("a poison message makes the report failing, naming the poison queue", async () => {

@@ -162,6 +162,8 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
         mi: ports.mi,
         selector: config.selector,
         options: config.sync,
+        // The command line keeps no ledger: its plan reads every synced group, as provision --dry-run does.
+        userPlan: "full",
         logger,
         ...(app ? { state: app.state, audit: app.audit } : {}),
         now: () => new Date(),

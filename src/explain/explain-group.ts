@@ -1,3 +1,4 @@
+import { describeError } from "../errors/sync-error.js";
 import { describeOperation } from "../sync/apply.js";
 import type { DirectoryGroup } from "../sync/model.js";
 import { planSync } from "../sync/plan/plan-sync.js";
@@ -105,10 +106,15 @@ async function stateOf(
   ids: readonly string[],
 ): Promise<Pick<GroupExplanation, "subscription" | "chain">> {
   if (!deps.state) return { subscription: null, chain: null };
-  const [subscriptions, chains] = await Promise.all([
-    deps.state.listSubscriptions(),
-    deps.state.listDeltaChains("groups"),
-  ]);
+  let subscriptions: Awaited<ReturnType<NonNullable<ExplainDeps["state"]>["listSubscriptions"]>>;
+  let chains: Awaited<ReturnType<NonNullable<ExplainDeps["state"]>["listDeltaChains"]>>;
+  try {
+    [subscriptions, chains] = await Promise.all([deps.state.listSubscriptions(), deps.state.listDeltaChains("groups")]);
+  } catch (error) {
+    // The app's state is a bonus here (the CLI given a storage that is not the app's): the rest of the answer stands.
+    deps.logger.warn(`explain: the app's subscriptions and delta chains could not be read: ${describeError(error)}`);
+    return { subscription: null, chain: null };
+  }
   const now = deps.now().getTime();
   const subscription =
     subscriptions.find((s) => s.groupId !== undefined && ids.includes(s.groupId.toLowerCase())) ??

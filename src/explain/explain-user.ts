@@ -1,11 +1,13 @@
 import pLimit from "p-limit";
+import type { UserContext } from "../entra/entra-change-feed.js";
 import { byGroup, entraSnapshot } from "../live/sync-user-scope.js";
 import { describeOperation } from "../sync/apply.js";
 import { mapUser } from "../sync/map-user.js";
-import type { DirectoryGroup, MiUser } from "../sync/model.js";
+import type { DirectoryGroup, MiGroup, MiMembership, MiUser } from "../sync/model.js";
 import type { Plan, PlanOperation } from "../sync/plan/plan-model.js";
 import { planSync } from "../sync/plan/plan-sync.js";
 import { groupKey, syncedTargetGroups } from "../sync/plan/target-groups.js";
+import { readSnapshots } from "../sync/run-sync.js";
 import type { MiSnapshot } from "../sync/snapshot.js";
 import type { ExplainDeps, NothingFound, PendingOperation, UserExplanation } from "./explanation.js";
 import { findUser, readUserScope } from "./read-user-scope.js";
@@ -38,39 +40,16 @@ export async function explainUser(deps: ExplainDeps, query: string): Promise<Use
     };
   }
   const entraUser = found.transitive?.user ?? null;
-  const extra = found.miByQuery ? [found.miByQuery] : [];
-  const scope =
-    found.entraId !== undefined && found.transitive
-      ? await readUserScope(
-          deps,
-          {
-            id: found.entraId,
-            context: deps.options.membership === "transitive" ? found.transitive : (found.direct ?? found.transitive),
-          },
-          synced,
-          extra,
-        )
-      : { contexts: new Map(), candidates: new Map(extra.map((u) => [u.id, u])) };
-  const limit = pLimit(deps.mi.maxConcurrency);
-  const [miGroups, rows] = await Promise.all([
-    deps.mi.listGroups(),
-    Promise.all([...scope.candidates.keys()].map((id) => limit(() => deps.mi.listUserMemberships(id)))),
-  ]);
-  const mi: MiSnapshot = {
-    users: [...scope.candidates.values()],
-    groups: miGroups,
-    memberships: byGroup(rows.flat()),
-    actingUsername: deps.mi.actingUsername,
-  };
-  const plan = planSync(entraSnapshot(scope.contexts, synced), mi, deps.options, "users");
+  const { plan, candidates, miGroups, rowsOf, weighed } =
+    deps.userPlan === "ledger" ? await planFromLedger(deps, found, synced) : await planFromEverything(deps, found);
 
   const desired = entraUser ? mapUser(entraUser, deps.options) : undefined;
   const identity = found.entraId ? plan.identities.find((i) => i.entraUserId === found.entraId) : undefined;
   // The MI account the user is: the one it matched; for a user the plan did not write, the one with its username
   // (rule 4's first choice); without an Entra user, the one the query names.
   const account =
-    (identity?.miUserId !== undefined ? scope.candidates.get(identity.miUserId) : undefined) ??
-    [...scope.candidates.values()].find(
+    (identity?.miUserId !== undefined ? candidates.get(identity.miUserId) : undefined) ??
+    [...candidates.values()].find(
       (u: MiUser) => desired !== undefined && desired.username !== "" && lower(u.username) === lower(desired.username),
     ) ??
     (found.entraId === undefined ? found.miByQuery : undefined);
@@ -83,7 +62,11 @@ export async function explainUser(deps: ExplainDeps, query: string): Promise<Use
     .filter((p) => subjects.has(lower(p.subject)))
     .map((p) => ({ code: p.code, message: p.message }));
   const notes = (plan.notes ?? [])
-    .filter((n) => (n.entraUserId !== undefined && n.entraUserId === found.entraId) || n.miUserId === account?.id)
+    .filter(
+      (n) =>
+        (n.entraUserId !== undefined && n.entraUserId === found.entraId) ||
+        (n.miUserId !== undefined && n.miUserId === account?.id),
+    )
     .map((n) => ({ code: n.code, message: n.message, ...(n.groupName ? { group: n.groupName } : {}) }));
 
   const targets = syncedTargetGroups(
@@ -106,7 +89,7 @@ export async function explainUser(deps: ExplainDeps, query: string): Promise<Use
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  const miRows = account ? rows.flat().filter((r) => r.userId === account.id) : [];
+  const miRows = account ? await rowsOf(account.id) : [];
   const nameOf = new Map(miGroups.map((g) => [g.id, g.name]));
   const miMemberships = miRows
     .map((r) => ({
@@ -125,9 +108,7 @@ export async function explainUser(deps: ExplainDeps, query: string): Promise<Use
     entraUser?.accountEnabled,
   );
   const audit = await recentAudit(deps, "user", [account?.username, desired?.username, query]);
-  const alsoWeighed = [...scope.contexts.entries()]
-    .filter(([id, c]) => id !== found.entraId && c.user)
-    .map(([, c]) => c.user!.userPrincipalName);
+  const alsoWeighed = weighed.filter((upn) => lower(upn) !== lower(entraUser?.userPrincipalName ?? ""));
   const explanation: UserExplanation = {
     kind: "user",
     query,
@@ -167,6 +148,82 @@ export async function explainUser(deps: ExplainDeps, query: string): Promise<Use
 }
 
 const lower = (s: string): string => s.toLowerCase();
+
+interface PlannedForUser {
+  plan: Plan;
+  /** MI users the plan knew, by id. */
+  candidates: Map<string, MiUser>;
+  miGroups: MiGroup[];
+  /** An MI user's membership rows, in every MI group. */
+  rowsOf: (miUserId: string) => Promise<MiMembership[]>;
+  /** UPNs of the other Entra users a plan limited to the user weighed with it. */
+  weighed: string[];
+}
+
+/**
+ * The app's way, as the live path plans a change of this user: the user, the MI accounts it may be, and every other
+ * Entra user the ledger says claims one of those names (scope `users`). A few requests.
+ */
+async function planFromLedger(
+  deps: ExplainDeps,
+  found: Awaited<ReturnType<typeof findUser>>,
+  synced: ReadonlyMap<string, DirectoryGroup>,
+): Promise<PlannedForUser> {
+  const extra = found.miByQuery ? [found.miByQuery] : [];
+  const scope =
+    found.entraId !== undefined && found.transitive
+      ? await readUserScope(
+          deps,
+          {
+            id: found.entraId,
+            context: deps.options.membership === "transitive" ? found.transitive : (found.direct ?? found.transitive),
+          },
+          synced,
+          extra,
+        )
+      : { contexts: new Map<string, UserContext>(), candidates: new Map(extra.map((u) => [u.id, u])) };
+  const limit = pLimit(deps.mi.maxConcurrency);
+  const [miGroups, rows] = await Promise.all([
+    deps.mi.listGroups(),
+    Promise.all([...scope.candidates.keys()].map((id) => limit(() => deps.mi.listUserMemberships(id)))),
+  ]);
+  const mi: MiSnapshot = {
+    users: [...scope.candidates.values()],
+    groups: miGroups,
+    memberships: byGroup(rows.flat()),
+    actingUsername: deps.mi.actingUsername,
+  };
+  return {
+    plan: planSync(entraSnapshot(scope.contexts, synced), mi, deps.options, "users"),
+    candidates: scope.candidates,
+    miGroups,
+    rowsOf: async (id) => rows.flat().filter((r) => r.userId === id),
+    weighed: [...scope.contexts.values()].flatMap((c) => (c.user ? [c.user.userPrincipalName] : [])),
+  };
+}
+
+/**
+ * Without a ledger (the command line), the plan a full sync makes (every synced group read whole, scope `full`, as
+ * `provision --dry-run`): exact, since every other claimant of the user's names is in it.
+ */
+async function planFromEverything(
+  deps: ExplainDeps,
+  found: Awaited<ReturnType<typeof findUser>>,
+): Promise<PlannedForUser> {
+  const { entra, mi } = await readSnapshots(
+    { selector: deps.selector, options: deps.options, unresolved: "skip" },
+    deps,
+  );
+  const candidates = new Map(mi.users.map((u) => [u.id, u]));
+  if (found.miByQuery && !candidates.has(found.miByQuery.id)) candidates.set(found.miByQuery.id, found.miByQuery);
+  return {
+    plan: planSync(entra, mi, deps.options, "full"),
+    candidates,
+    miGroups: mi.groups,
+    rowsOf: (id) => deps.mi.listUserMemberships(id),
+    weighed: [],
+  };
+}
 
 /** Which of a plan's operations concern this user (its Entra id, or the MI account it is). */
 function relevance(plan: Plan, entraId: string | undefined, miId: string | undefined) {
@@ -284,11 +341,7 @@ function summarize(e: UserExplanation, deps: ExplainDeps, incompleteSelection: b
   }
   if (e.alsoWeighed.length > 0)
     lines.push(`Weighed with the other claimants of its names: ${e.alsoWeighed.join(", ")}.`);
-  if (!deps.state && counted.length > 0 && e.entra?.accountEnabled) {
-    lines.push(
-      "Other Entra users claiming the same username or email are known from the app's user ledger only; give the app's storage (--audit-storage) to weigh them.",
-    );
-  }
+
   if (incompleteSelection) lines.push("Some configured groups did not resolve in Entra; they were left out.");
   return lines;
 }

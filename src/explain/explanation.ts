@@ -17,7 +17,14 @@ export interface ExplainDeps {
   mi: MiDirectory;
   selector: GroupSelector;
   options: SyncOptions;
+  /**
+   * How a user's plan is read. `ledger` (the app): the user, and every other Entra user the user ledger says claims
+   * one of its names, as the live path plans a change of that user; a few requests. `full` (the command line, which
+   * has no ledger of its own): every synced group whole, as `provision --dry-run`.
+   */
+  userPlan: "ledger" | "full";
   logger: Logger;
+  /** The app's state: the user ledger (`userPlan: "ledger"`), and a group's subscription and delta chain. */
   state?: Pick<SyncStateStore, "getUserEntries" | "findClaimants" | "listSubscriptions" | "listDeltaChains">;
   audit?: AuditLog;
   now: () => Date;

@@ -44,7 +44,7 @@ export async function findUser(deps: ExplainDeps, query: string): Promise<FoundU
   const tries = [q, miByQuery?.username, miByQuery?.email].filter(
     (t): t is string => t !== undefined && (GUID.test(t) || t.includes("@")),
   );
-  if (deps.state) {
+  if (deps.state && deps.userPlan === "ledger") {
     const claimants = await deps.state.findClaimants({ usernames: [q], emails: [q] });
     tries.push(...claimants);
   }

@@ -19,6 +19,7 @@ export function explainDepsOf(deps: LiveDeps): ExplainDeps {
     mi: deps.mi,
     selector: deps.config.selector,
     options: deps.config.sync,
+    userPlan: "ledger",
     logger: deps.logger,
     state: deps.state,
     ...(deps.audit ? { audit: deps.audit } : {}),

@@ -261,6 +261,46 @@ test("GET /api/status/audit, /explain and /names: validated input, behind the fu
   ]);
 });
 
+test("explain in the app weighs, through the user ledger, the other users claiming a name (a clash), writing nothing", async () => {
+  live.lab.graph.notifications.pause();
+  const eve = live.lab.graph.directory.addUser({
+    userPrincipalName: "eve@contoso.com",
+    mail: "bob@contoso.com",
+    givenName: "Eve",
+    surname: "Tester",
+    accountEnabled: true,
+  }).id;
+  live.lab.graph.directory.addMember(tenant.groups.Sales!, eve);
+  try {
+    const writes = live.lab.mi.requests.writes;
+    const res = await call("/api/status/explain?q=eve@contoso.com");
+    assert.equal(res.status, 200, res.text);
+    const x = JSON.parse(res.text) as {
+      kind: string;
+      problems: { code: string; message: string }[];
+      operations: unknown[];
+      alsoWeighed: string[];
+      groups: { group: string; verdict: string }[];
+    };
+    assert.equal(x.kind, "user");
+    assert.deepEqual(x.problems, [
+      {
+        code: "duplicate-email",
+        message: "two Entra users would have the email 'bob@contoso.com'; 'eve@contoso.com' was not written",
+      },
+    ]);
+    assert.deepEqual(x.operations, [], "never bob's account updated with eve's name");
+    assert.deepEqual(x.alsoWeighed, ["bob@contoso.com"], "bob, found through the ledger");
+    assert.match(x.groups.find((g) => g.group === "Sales")?.verdict ?? "", /^not written: two Entra users/);
+    assert.equal(live.lab.mi.requests.writes, writes, "explain writes nothing");
+    assert.equal((await live.deps.state.getUserEntries([eve])).size, 0, "nor a ledger claim");
+  } finally {
+    live.lab.graph.directory.removeMember(tenant.groups.Sales!, eve);
+    live.lab.graph.notifications.resume();
+  }
+  await live.runner.idle();
+});
+
 test("a poison message makes the report failing, naming the poison queue", async () => {
   await live.deps.queue.send({ kind: "group" });
   // The worker sends it to the poison queue, then the queue takes the original away: wait for both.

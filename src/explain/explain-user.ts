@@ -143,7 +143,7 @@ export async function explainUser(deps: ExplainDeps, query: string): Promise<Use
     summary: [],
     ...audit,
   };
-  explanation.summary = summarize(explanation, deps, resolution.unresolved.length > 0);
+  explanation.summary = summarize(explanation, resolution.unresolved.length > 0);
   return explanation;
 }
 
@@ -297,7 +297,7 @@ function groupLines(
   return [...lines.values()].sort((a, b) => a.group.localeCompare(b.group));
 }
 
-function summarize(e: UserExplanation, deps: ExplainDeps, incompleteSelection: boolean): string[] {
+function summarize(e: UserExplanation, incompleteSelection: boolean): string[] {
   const lines: string[] = [];
   if (e.entra) {
     lines.push(

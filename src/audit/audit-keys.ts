@@ -1,45 +1,28 @@
 import { toTableKey } from "../state/to-table-key.js";
 
 /**
- * Keys of the audit table (`<prefix>Audit`), chosen so that the questions an admin asks are range reads of one
- * partition, and that a run's rows go in transactions of up to 100 (one partition each):
+ * Keys of the audit table (`<prefix>Audit`), chosen so that the questions an admin asks are reads of one partition,
+ * newest first, and a run's rows go in few transactions of up to 100 (one partition each), however many users it
+ * touched:
  *
- * | rows                 | PartitionKey        | RowKey                                         |
- * |----------------------|---------------------|------------------------------------------------|
- * | a user's entries     | `u-<bucket>`        | `<name key>\|<reverse time>\|<run id>\|<chunk>` |
- * | a group's entries    | `g-<bucket>`        | `<name key>\|<reverse time>\|<run id>\|<chunk>` |
- * | a run's entries      | `run-<run id>`      | `<chunk>` (plan order)                         |
- * | the runs             | `runs`              | `<epoch ms>-<run id>` (oldest first)           |
- * | names, for search    | `n-u`, `n-g`        | `<name key>`                                   |
+ * | rows              | PartitionKey            | RowKey                                     |
+ * |-------------------|-------------------------|--------------------------------------------|
+ * | a run's entries   | `run-<run id>`          | `<chunk>` (plan order)                     |
+ * | users' entries    | `u-<bucket of the name>` | `<reverse time>\|<run id>\|<chunk>`        |
+ * | groups' entries   | `g-<bucket of the name>` | `<reverse time>\|<run id>\|<chunk>`        |
+ * | the runs          | `runs`                  | `<epoch ms>-<run id>` (oldest first)       |
  *
- * A user's (or group's) rows share a key prefix inside one of 64 buckets, newest first; the runs index reads the last
- * 24 hours, or what is past the retention, as one range. Each row holds a chunk of entries as JSON.
+ * Each row holds a chunk of entries as JSON: a run's row every entry of the run, a bucket's row the entries of the
+ * run whose user (or group) falls in that bucket. A user's entries are the newest rows of its bucket, filtered by
+ * name; with 256 user buckets a bucket holds some 200 users of a 50,000-user tenant. The runs index reads the last
+ * 24 hours, or what is past the retention, as one range.
  */
 
-/** Buckets per view: few enough that pruning reads each, enough that a large run fills transactions of 100. */
-export const BUCKETS = 64;
+export const USER_BUCKETS = 256;
+export const GROUP_BUCKETS = 256;
 const MAX_MS = 9_999_999_999_999;
-/** Names are keyed by their first 64 code points (lowercased); readers compare the full name. */
-const KEYED_NAME_LENGTH = 64;
-const PLAIN = /^[a-z0-9._@-]$/;
 
-/**
- * A name as a key: lowercased, characters other than `a-z 0-9 . _ @ -` written as `!` and six hex digits. Keeps
- * prefixes (the key of "an" starts the key of "ann@contoso.com"), so suggestions are range reads; at most 448
- * characters, within Table Storage's key limit with the rest of a RowKey.
- */
-export function nameKey(name: string): string {
-  let key = "";
-  for (const ch of [...name.toLowerCase()].slice(0, KEYED_NAME_LENGTH)) {
-    key += PLAIN.test(ch) ? ch : `!${(ch.codePointAt(0) ?? 0).toString(16).padStart(6, "0")}`;
-  }
-  return key;
-}
-
-/** Sorts after every character a name key holds: the end of a prefix range. */
-export const PREFIX_END = "~";
-/** Sorts right after the `|` that ends a name key in a RowKey: the end of one name's rows. */
-export const NAME_END = "}";
+export type View = "u" | "g";
 
 /** FNV-1a, 32 bits: a stable, even spread of names over the buckets. */
 function fnv1a(text: string): number {
@@ -51,25 +34,29 @@ function fnv1a(text: string): number {
   return hash;
 }
 
-export type View = "u" | "g";
+const bucketCount = (view: View): number => (view === "u" ? USER_BUCKETS : GROUP_BUCKETS);
 
-export function bucketOf(view: View, key: string): string {
-  return `${view}-${(fnv1a(key) % BUCKETS).toString(16).padStart(2, "0")}`;
+/** The partition of a user's (or group's) entries: by its name, case-insensitively. */
+export function bucketOf(view: View, name: string): string {
+  return `${view}-${(fnv1a(name.toLowerCase()) % bucketCount(view)).toString(16).padStart(3, "0")}`;
 }
 
 export function allBuckets(view: View): string[] {
-  return Array.from({ length: BUCKETS }, (_, i) => `${view}-${i.toString(16).padStart(2, "0")}`);
+  return Array.from({ length: bucketCount(view) }, (_, i) => `${view}-${i.toString(16).padStart(3, "0")}`);
 }
 
 export function runIdKey(runId: string): string {
   return toTableKey(runId);
 }
 
-const chunkKey = (chunk: number, width: number): string => String(chunk).padStart(width, "0");
+/** Reverse time: later rows sort first. */
+export function reverseTimeKey(at: Date): string {
+  return String(MAX_MS - at.getTime()).padStart(13, "0");
+}
 
-/** A user's or group's row: newest first within the name. */
-export function subjectRowKey(key: string, at: Date, runId: string, chunk: number): string {
-  return `${key}|${String(MAX_MS - at.getTime()).padStart(13, "0")}|${runIdKey(runId)}|${chunkKey(chunk, 4)}`;
+/** A bucket's row of one run: newest first within the bucket. */
+export function bucketRowKey(at: Date, runId: string, chunk: number): string {
+  return `${reverseTimeKey(at)}|${runIdKey(runId)}|${String(chunk).padStart(4, "0")}`;
 }
 
 export function runPartition(runId: string): string {
@@ -77,7 +64,7 @@ export function runPartition(runId: string): string {
 }
 
 export function runRowKey(chunk: number): string {
-  return chunkKey(chunk, 6);
+  return String(chunk).padStart(6, "0");
 }
 
 export const RUNS_PARTITION = "runs";
@@ -89,8 +76,4 @@ export function runsIndexKey(at: Date, runId: string): string {
 
 export function timeKey(at: Date): string {
   return String(Math.max(0, at.getTime())).padStart(13, "0");
-}
-
-export function namesPartition(view: View): string {
-  return `n-${view}`;
 }

@@ -1,16 +1,5 @@
 import type { AuditEntry, AuditRunSummary } from "./audit-entry.js";
 
-/** A name the trail has seen, for suggestions: a user (MI username) or an MI group. */
-export interface NameSuggestion {
-  name: string;
-  /** The MI id last recorded with it. */
-  miId?: string;
-  /** The Entra id last recorded with it (users). */
-  entraId?: string;
-  /** When it was last in a run (ISO 8601). */
-  lastSeen: string;
-}
-
 export interface ListEntriesOptions {
   /** At most this many entries, newest first (default 50). */
   limit?: number;
@@ -24,7 +13,7 @@ export interface EntryPage {
 
 /**
  * What the status page and `explain` read of the audit trail. One production implementation: `TableAuditTrail`.
- * Every read is a range of one partition (by user, by group, by run) or of the runs index; names compare
+ * Every read is of one partition (by user, by group, by run) or a range of the runs index; names compare
  * case-insensitively.
  */
 export interface AuditLog {
@@ -34,11 +23,6 @@ export interface AuditLog {
   listByGroup(name: string, options?: ListEntriesOptions): Promise<EntryPage>;
   /** One run's entries, in plan order. */
   listByRun(runId: string, options?: ListEntriesOptions): Promise<EntryPage>;
-  /** Users and groups whose name starts with `prefix`, alphabetically; at most `limit` of each (default 10). */
-  suggestNames(
-    prefix: string,
-    options?: { limit?: number },
-  ): Promise<{ users: NameSuggestion[]; groups: NameSuggestion[] }>;
   /** The runs recorded at or after `since`, oldest first. */
   listRunsSince(since: Date): Promise<AuditRunSummary[]>;
   /** Deletes everything recorded before `before`; idempotent. */

@@ -13,16 +13,13 @@ import { auditItemsOf } from "./audit-items-of.js";
 import {
   allBuckets,
   bucketOf,
-  NAME_END,
-  nameKey,
-  namesPartition,
-  PREFIX_END,
   RUNS_PARTITION,
+  reverseTimeKey,
   runPartition,
   timeKey,
   type View,
 } from "./audit-keys.js";
-import type { AuditLog, EntryPage, ListEntriesOptions, NameSuggestion } from "./audit-log.js";
+import type { AuditLog, EntryPage, ListEntriesOptions } from "./audit-log.js";
 import { TransactionWriter } from "./transaction-writer.js";
 import { writeRun } from "./write-run.js";
 
@@ -51,17 +48,10 @@ const runRowSchema = z.object({
   LatencyMs: z.number().optional(),
   RecordMs: z.number(),
 });
-const nameRowSchema = z.object({
-  Name: z.string(),
-  MiId: z.string().optional(),
-  EntraId: z.string().optional(),
-  At: z.string(),
-});
-
 /**
  * The audit trail on Azure Table Storage (`<prefix>Audit`; keys: audit-keys.ts). `record` writes each entry three
- * times (under its run, its user and its group) in transactions of up to 100 rows, so that each of those questions is
- * one range read; it never throws (see AuditTrail). Rows read back are checked by a schema; a bad one is a
+ * times (under its run, its user's bucket and its group's bucket), packed into rows, in transactions of up to 100
+ * rows, so that each of those questions is a read of one partition; it never throws (see AuditTrail). Rows read back are checked by a schema; a bad one is a
  * `StateCorruptError` naming the table and keys.
  */
 export class TableAuditTrail implements AuditTrail, AuditLog {
@@ -118,32 +108,6 @@ export class TableAuditTrail implements AuditTrail, AuditLog {
     return { entries, truncated: false };
   }
 
-  async suggestNames(
-    prefix: string,
-    options: { limit?: number } = {},
-  ): Promise<{ users: NameSuggestion[]; groups: NameSuggestion[] }> {
-    const limit = Math.max(1, Math.min(50, Math.floor(options.limit ?? 10)));
-    const key = nameKey(prefix);
-    const read = async (view: View): Promise<NameSuggestion[]> => {
-      const found: NameSuggestion[] = [];
-      const filter = odata`PartitionKey eq ${namesPartition(view)} and RowKey ge ${key} and RowKey lt ${key + PREFIX_END}`;
-      for await (const row of this.#rows(filter, "suggest names")) {
-        const parsed = this.#parse(nameRowSchema, row);
-        if (!parsed.Name.toLowerCase().startsWith(prefix.toLowerCase())) continue;
-        found.push({
-          name: parsed.Name,
-          ...(parsed.MiId ? { miId: parsed.MiId } : {}),
-          ...(parsed.EntraId ? { entraId: parsed.EntraId } : {}),
-          lastSeen: parsed.At,
-        });
-        if (found.length >= limit) break;
-      }
-      return found;
-    };
-    const [users, groups] = await Promise.all([read("u"), read("g")]);
-    return { users, groups };
-  }
-
   async listRunsSince(since: Date): Promise<AuditRunSummary[]> {
     const runs: AuditRunSummary[] = [];
     const filter = odata`PartitionKey eq ${RUNS_PARTITION} and RowKey ge ${timeKey(since)}`;
@@ -168,7 +132,6 @@ export class TableAuditTrail implements AuditTrail, AuditLog {
    * older than that (each bucket read by time). Safe to repeat; a failure leaves the rest for the next prune.
    */
   async prune(before: Date): Promise<{ runs: number; rows: number }> {
-    const iso = before.toISOString();
     const writer = new TransactionWriter(this.#table, "prune the audit trail");
     let rows = 0;
     const remove = async (partitionKey: string, rowKey: string): Promise<void> => {
@@ -187,9 +150,10 @@ export class TableAuditTrail implements AuditTrail, AuditLog {
       }
       await remove(RUNS_PARTITION, run.rowKey);
     }
-    const partitions = [...allBuckets("u"), ...allBuckets("g"), namesPartition("u"), namesPartition("g")];
-    for (const partition of partitions) {
-      const old = odata`PartitionKey eq ${partition} and At lt ${iso}`;
+    // A bucket's rows are newest first: those past the retention are one range at its end.
+    const oldest = reverseTimeKey(before);
+    for (const partition of [...allBuckets("u"), ...allBuckets("g")]) {
+      const old = odata`PartitionKey eq ${partition} and RowKey gt ${oldest}`;
       for await (const row of this.#rows(old, "list expired rows", ["RowKey"])) {
         await remove(partition, String(row.rowKey));
       }
@@ -207,9 +171,8 @@ export class TableAuditTrail implements AuditTrail, AuditLog {
 
   async #listBySubject(view: View, name: string, options: ListEntriesOptions): Promise<EntryPage> {
     const limit = limitOf(options);
-    const key = nameKey(name);
     const wanted = name.toLowerCase();
-    const filter = odata`PartitionKey eq ${bucketOf(view, key)} and RowKey ge ${`${key}|`} and RowKey lt ${key + NAME_END}`;
+    const filter = odata`PartitionKey eq ${bucketOf(view, wanted)}`;
     const entries: AuditEntry[] = [];
     for await (const row of this.#rows(filter, view === "u" ? "read a user's entries" : "read a group's entries")) {
       for (const entry of this.#entriesOf(row)) {

@@ -9,14 +9,19 @@ import type { AuditGroup, AuditItem, AuditUser } from "./audit-entry.js";
  */
 export function* auditItemsOf(result: SyncResult): Generator<AuditItem> {
   const ids = idsOf(result);
+  const refused =
+    result.outcome === "refused"
+      ? `refused by --max-removals: ${result.verdict.removals} removals and disables, limit ${result.verdict.limit}`
+      : undefined;
   for (const reported of result.reportedOperations()) {
     if (reported.status === "planned") continue;
+    const error = reported.error ?? refused;
     yield {
       op: reported.op,
       status: reported.status,
       reason: reported.reason,
       description: reported.description,
-      ...(reported.error === undefined ? {} : { error: reported.error }),
+      ...(error === undefined ? {} : { error }),
       ...subjectsOf(reported.detail, ids),
     };
   }

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { InvocationContext, type Timer } from "@azure/functions";
 import { type LiveLab, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { createAuditPruneHandler } from "../../src/functions/audit-prune.js";
+import type { LiveDeps } from "../../src/live/live-deps.js";
 import { seedTenant, type TestTenant } from "../cli/tenant.js";
 import { eventually } from "../helpers/eventually.js";
 
@@ -68,13 +71,30 @@ test("a notification's change is recorded with path notification and its latency
   assert.equal(typeof run?.latencyMs, "number");
 });
 
-test("prune deletes what is older than the retention, and nothing newer", async () => {
+const timer: Timer = {
+  isPastDue: false,
+  schedule: { adjustForDST: true },
+  scheduleStatus: { last: "", next: "", lastUpdated: "" },
+};
+const DAY_MS = 86_400_000;
+
+test("the audit-prune timer deletes what is older than AUDIT_RETENTION_DAYS (90), and nothing newer", async () => {
+  const at = (days: number): LiveDeps => ({ ...live.deps, now: () => new Date(Date.now() + days * DAY_MS) });
+  const prune = (deps: LiveDeps) =>
+    createAuditPruneHandler(async () => deps)(timer, new InvocationContext({ functionName: "audit-prune" }));
   const before = await trail().listByGroup("Sales", { limit: 1000 });
-  assert.deepEqual(await trail().prune(new Date(Date.now() - 86_400_000)), { runs: 0, rows: 0 });
+  const runsBefore = (await live.deps.state.listRuns({ limit: 100 })).length;
+  await prune(at(89));
   assert.equal((await trail().listByGroup("Sales", { limit: 1000 })).entries.length, before.entries.length);
-  const pruned = await trail().prune(new Date(Date.now() + 60_000));
-  assert.ok(pruned.runs >= 2 && pruned.rows > pruned.runs, JSON.stringify(pruned));
+  assert.equal((await live.deps.state.listRuns({ limit: 100 })).length, runsBefore, "nothing pruned, nothing recorded");
+
+  await prune(at(91));
   assert.equal((await trail().listByGroup("Sales")).entries.length, 0);
   assert.equal((await trail().listByUser("ann@contoso.com")).entries.length, 0);
   assert.deepEqual(await trail().listRunsSince(new Date(0)), []);
+  const [run] = await live.deps.state.listRuns({ limit: 1 });
+  assert.equal(run?.trigger, "audit-prune");
+  assert.ok((run?.counts.auditRunsPruned ?? 0) >= 2, JSON.stringify(run?.counts));
+  assert.ok((run?.counts.auditRowsPruned ?? 0) > (run?.counts.auditRunsPruned ?? 0));
+  assert.deepEqual(await trail().prune(new Date(Date.now() + 91 * DAY_MS)), { runs: 0, rows: 0 }, "idempotent");
 });

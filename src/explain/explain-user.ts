@@ -143,7 +143,7 @@ export async function explainUser(deps: ExplainDeps, query: string): Promise<Use
     summary: [],
     ...audit,
   };
-  explanation.summary = summarize(explanation, resolution.unresolved.length > 0);
+  explanation.summary = summarize(explanation, targets.size, resolution.unresolved.length > 0);
   return explanation;
 }
 
@@ -297,7 +297,7 @@ function groupLines(
   return [...lines.values()].sort((a, b) => a.group.localeCompare(b.group));
 }
 
-function summarize(e: UserExplanation, incompleteSelection: boolean): string[] {
+function summarize(e: UserExplanation, syncedCount: number, incompleteSelection: boolean): string[] {
   const lines: string[] = [];
   if (e.entra) {
     lines.push(
@@ -339,6 +339,8 @@ function summarize(e: UserExplanation, incompleteSelection: boolean): string[] {
         : "Nothing to do: MI is in step with Entra for this user.",
     );
   }
+  const others = syncedCount - new Set(e.groups.map((g) => g.group.toLowerCase())).size;
+  if (others > 0 && e.groups.length > 0) lines.push(`Not in the other ${others} synced group(s), in Entra or in MI.`);
   if (e.alsoWeighed.length > 0)
     lines.push(`Weighed with the other claimants of its names: ${e.alsoWeighed.join(", ")}.`);
 

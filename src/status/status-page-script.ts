@@ -76,7 +76,14 @@ function auditTable(entries, options) {
   }));
 }
 
+let lastActivity = null;
+let redraw = null;
+window.addEventListener("resize", () => {
+  clearTimeout(redraw);
+  redraw = setTimeout(() => { if (lastActivity) drawActivity(lastActivity); }, 100);
+});
 function drawActivity(hours) {
+  lastActivity = hours;
   if (!hours) { fill("activity", el("p", { class: "muted", text: "No audit trail: nothing to chart." })); return; }
   // Drawn at the width it is shown at (320 to 720 units), so that its labels stay readable on a phone.
   const W = Math.max(320, Math.min(720, (document.getElementById("activity").clientWidth || 720) - 24));

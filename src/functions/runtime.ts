@@ -9,6 +9,7 @@ import { liveSettingsFromAppSettings, settingsFromAppSettings } from "../config/
 import { resolveRunConfig } from "../config/resolve-run-config.js";
 import { GraphEntraDirectory } from "../entra/graph-entra-directory.js";
 import { resolveTenantId } from "../entra/resolve-tenant-id.js";
+import { cachedSubscriptions } from "../live/cached-subscriptions.js";
 import type { NotificationDeps } from "../live/handle-notifications.js";
 import type { LiveDeps } from "../live/live-deps.js";
 import type { Logger } from "../logging/logger.js";
@@ -127,7 +128,7 @@ export function getWebhookDeps(): Promise<Omit<NotificationDeps, "logger">> {
       state.initialize(),
     ]);
     return {
-      getSubscription: (id: string) => state.getSubscription(id),
+      getSubscription: cachedSubscriptions((id) => state.getSubscription(id)),
       tenantId,
       now: () => new Date(),
     };

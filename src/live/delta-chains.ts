@@ -1,5 +1,6 @@
 import type { DeltaChain, SyncStateStore } from "../state/sync-state-store.js";
 import type { DirectoryGroup } from "../sync/model.js";
+import type { GroupSelector } from "../sync/ports/entra-directory.js";
 
 /** Graph's limit on ids in one `groups/delta?$filter=id eq … or …` (contract §2). */
 export const MAX_IDS_PER_CHAIN = 50;
@@ -43,4 +44,20 @@ export async function ensureGroupChains(
   }
   for (const stale of existing.keys()) await state.deleteDeltaChain(stale);
   return chains;
+}
+
+/**
+ * The group chains, laid now from the configured selection when there are none yet (before the first reconcile: a
+ * notification must not wait four hours for it). Their links are taken by the first round that reads them.
+ */
+export async function chainsOrLay(deps: {
+  state: SyncStateStore;
+  entra: { resolveGroups(selector: GroupSelector): Promise<{ groups: DirectoryGroup[] }> };
+  config: { selector: GroupSelector };
+  now: () => Date;
+}): Promise<DeltaChain[]> {
+  const chains = await deps.state.listDeltaChains("groups");
+  if (chains.length > 0) return chains;
+  const resolution = await deps.entra.resolveGroups(deps.config.selector);
+  return resolution.groups.length === 0 ? [] : ensureGroupChains(deps.state, resolution.groups, deps.now());
 }

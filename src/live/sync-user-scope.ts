@@ -12,6 +12,7 @@ import type { EntraSnapshot, GroupMembersRead, MiSnapshot } from "../sync/snapsh
 import { requiredAttributes } from "../sync/sync-options.js";
 import type { SyncResult } from "../sync/sync-result.js";
 import { auditPort } from "./audit-port.js";
+import { chainsOrLay } from "./delta-chains.js";
 import type { LiveDeps } from "./live-deps.js";
 import { miGroupsCache } from "./mi-groups-cache.js";
 import { stateLedger } from "./user-ledger.js";
@@ -50,7 +51,7 @@ export async function syncUserScope(
 ): Promise<UserScopeOutcome> {
   const options = deps.config.sync;
   if (options.mapAttrToGroup.length > 0) return { kind: "widen", to: "full", reason: "--map-attr-to-group" };
-  const chains = await deps.state.listDeltaChains("groups");
+  const chains = await chainsOrLay(deps);
   const synced = syncedGroups(chains);
   if (synced === undefined) return { kind: "widen", to: "full", reason: "the synced groups' names are not on record" };
   const named = [...new Set(entraUserIds.map((id) => id.toLowerCase()))];

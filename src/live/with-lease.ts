@@ -49,12 +49,17 @@ export class LeaseSet {
   readonly #held = new Map<string, Lease>();
   readonly #controller = new AbortController();
   readonly #holder: string;
-  #timer: NodeJS.Timeout | undefined;
+  #stop: (() => void) | undefined;
 
   constructor(
     private readonly state: SyncStateStore,
     owner: string,
     private readonly ttlMs: number = LEASE_TTL_MS,
+    /** Runs `renew` every `everyMs` until stopped (a timer in production; a test drives it by hand). */
+    private readonly every: (renew: () => void, everyMs: number) => () => void = (renew, everyMs) => {
+      const timer = setInterval(renew, everyMs).unref();
+      return () => clearInterval(timer);
+    },
   ) {
     this.#holder = `${owner}/${randomUUID()}`;
   }
@@ -79,16 +84,21 @@ export class LeaseSet {
       if (!lease) throw new ScopeBusyError([scope]);
       this.#held.set(scope, lease);
     }
-    this.#timer ??= setInterval(() => void this.#renew(), Math.max(1_000, Math.floor(this.ttlMs / 3))).unref();
+    this.#stop ??= this.every(() => void this.#renew(), Math.max(1_000, Math.floor(this.ttlMs / 3)));
   }
 
   /** Releases every lease (a lease already taken over or gone is left alone) and stops renewing. Never throws. */
   async release(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stop?.();
+    this.#stop = undefined;
     const leases = [...this.#held.values()].reverse();
     this.#held.clear();
     await Promise.all(leases.map((lease) => this.state.releaseLease(lease).catch(() => undefined)));
+  }
+
+  /** Renews every held lease now (what the heartbeat does); a lease lost aborts `signal`. */
+  async renew(): Promise<void> {
+    return this.#renew();
   }
 
   async #renew(): Promise<void> {

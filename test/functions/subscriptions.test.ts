@@ -167,3 +167,25 @@ test("another instance holding the upkeep lease → this one changes nothing", a
     await h.deps.state.releaseLease(lease);
   }
 });
+
+test("the webhook's subscription lookups: a record read once serves a minute; a miss is read again at once", async () => {
+  const { cachedSubscriptions, SUBSCRIPTION_CACHE_MS } = await import("../../src/live/cached-subscriptions.js");
+  let reads = 0;
+  let now = 0;
+  let stored: { id: string } | undefined;
+  const lookup = cachedSubscriptions(
+    async () => {
+      reads++;
+      return stored as never;
+    },
+    () => now,
+  );
+  assert.equal(await lookup("s1"), undefined);
+  stored = { id: "s1" };
+  assert.deepEqual(await lookup("s1"), { id: "s1" }, "a miss is not kept: a new subscription is seen at once");
+  await lookup("s1");
+  assert.equal(reads, 2, "then served from the cache");
+  now += SUBSCRIPTION_CACHE_MS;
+  await lookup("s1");
+  assert.equal(reads, 3, "read again after a minute");
+});

@@ -216,3 +216,44 @@ test("a lease an instance held when it died lapses within LEASE_TTL_MS (about a 
     now += LEASE_TTL_MS + 1;
     assert.ok(await clocked.acquireLease("chain:groups-0", "other", LEASE_TTL_MS), "free a minute after the death");
   }));
+
+test("a held lease is renewed while its work runs; one taken over aborts the work's signal (#9)", () =>
+  withLive({ SYNC_GROUPS: "Sales" }, async (live) => {
+    const { TableSyncStateStore } = await import("../../src/state/table-sync-state-store.js");
+    let now = Date.parse("2026-06-01T00:00:00Z");
+    const clocked = new TableSyncStateStore({
+      storage: live.deps.settings.storage,
+      tablePrefix: "heartbeat",
+      now: () => new Date(now),
+    });
+    await clocked.initialize();
+    let beat: (() => void) | undefined;
+    const leases = new LeaseSet(clocked, "worker", LEASE_TTL_MS, (renew) => {
+      beat = renew;
+      return () => {
+        beat = undefined;
+      };
+    });
+    await leases.add(["chain:groups-0"]);
+    assert.ok(beat, "the heartbeat runs while a lease is held");
+    now += LEASE_TTL_MS - 1_000;
+    await leases.renew();
+    now += 2_000; // past the first expiry, within the renewed one
+    assert.equal(await clocked.acquireLease("chain:groups-0", "other", LEASE_TTL_MS), undefined, "still held");
+    now += LEASE_TTL_MS; // the holder stopped renewing (it died): another takes it over
+    assert.ok(await clocked.acquireLease("chain:groups-0", "other", LEASE_TTL_MS));
+    await leases.renew();
+    assert.equal(leases.signal.aborted, true, "the lost lease stops the work");
+    await leases.release();
+    assert.equal(beat, undefined, "no heartbeat once released");
+  }));
+
+test("a user's change notified before the first reconcile is synced (the users delta has no link yet) (#9)", () =>
+  withLive({ SYNC_GROUPS: "Sales" }, async (live, tenant) => {
+    const { usersMessages } = await import("../../src/live/sync-message.js");
+    live.lab.graph.directory.updateUser(tenant.users.ann!, { surname: "Renamed" });
+    for (const message of usersMessages("notification", new Date(), [tenant.users.ann!]))
+      await live.deps.queue.send(message);
+    await eventually(() => live.lab.mi.state.userByUsername("ann@contoso.com")?.lastName === "Renamed", "ann synced");
+    assert.ok(miMembers(live.lab, "Sales").includes("ann@contoso.com"));
+  }));

@@ -1,10 +1,11 @@
 import { odata, type TableClient } from "@azure/data-tables";
 import { z } from "zod";
-import { describeError, UsageError } from "../errors/sync-error.js";
+import { describeError } from "../errors/sync-error.js";
 import { mapStorageError } from "../state/map-storage-error.js";
 import { StateCorruptError } from "../state/state-errors.js";
 import { storageStatus } from "../state/storage-failure.js";
 import { type StorageTarget, tableClientFor } from "../state/storage-target.js";
+import { tablePrefix } from "../state/table-prefix.js";
 import type { AuditContext, AuditRecordOutcome, AuditTrail } from "../sync/audit-trail.js";
 import type { Plan } from "../sync/plan/plan-model.js";
 import type { SyncResult } from "../sync/sync-result.js";
@@ -32,7 +33,6 @@ export interface TableAuditTrailOptions {
   now?: () => Date;
 }
 
-const TABLE_PREFIX = /^[A-Za-z][A-Za-z0-9]{0,49}$/;
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 10_000;
 
@@ -59,14 +59,7 @@ export class TableAuditTrail implements AuditTrail, AuditLog {
   readonly #now: () => Date;
 
   constructor(options: TableAuditTrailOptions) {
-    const prefix = options.tablePrefix ?? "misync";
-    if (!TABLE_PREFIX.test(prefix)) {
-      throw new UsageError(
-        "state.invalid_name",
-        `Table prefix "${prefix}" is not valid: use 1–50 letters and digits, starting with a letter.`,
-      );
-    }
-    this.#table = tableClientFor(options.storage, `${prefix}Audit`);
+    this.#table = tableClientFor(options.storage, `${tablePrefix(options.tablePrefix)}Audit`);
     this.#now = options.now ?? (() => new Date());
   }
 

@@ -1,9 +1,8 @@
 import { app } from "@azure/functions";
 import { z } from "zod";
-import { describeError } from "../errors/sync-error.js";
 import type { LiveDeps } from "../live/live-deps.js";
 import { getLiveDeps } from "./runtime.js";
-import { depsOrAnswer, type HttpHandler, json, queryOf, reasonsOf, SUBJECT } from "./status-http.js";
+import { type HttpHandler, json, queryRoute, SUBJECT } from "./status-http.js";
 
 /** `?user=`, `?group=` or `?run=` (exactly one), and `limit` (1 to 10,000; default 200). */
 export const auditQuerySchema = z
@@ -26,27 +25,18 @@ export const auditQuerySchema = z
  * 502 the trail could not be read.
  */
 export function createStatusAuditHandler(getDeps: () => Promise<LiveDeps>): HttpHandler {
-  return async (request, context) => {
-    const parsed = auditQuerySchema.safeParse(queryOf(request));
-    if (!parsed.success) return json(400, { error: reasonsOf(parsed.error) });
-    const built = await depsOrAnswer(getDeps, context);
-    if ("answer" in built) return built.answer;
-    const audit = built.deps.audit;
+  return queryRoute(auditQuerySchema, getDeps, "reading the audit trail", async (deps, query) => {
+    const audit = deps.audit;
     if (!audit) return json(404, { error: "this app keeps no audit trail" });
-    const { user, group, run, limit } = parsed.data;
-    try {
-      const page =
-        user !== undefined
-          ? await audit.listByUser(user, { limit })
-          : group !== undefined
-            ? await audit.listByGroup(group, { limit })
-            : await audit.listByRun(run as string, { limit });
-      return json(200, page);
-    } catch (error) {
-      context.warn(`status: reading the audit trail failed: ${describeError(error)}`);
-      return json(502, { error: describeError(error) });
-    }
-  };
+    const { user, group, run, limit } = query;
+    const page =
+      user !== undefined
+        ? await audit.listByUser(user, { limit })
+        : group !== undefined
+          ? await audit.listByGroup(group, { limit })
+          : await audit.listByRun(run as string, { limit });
+    return json(200, page);
+  });
 }
 
 app.http("status-audit", {

@@ -1,11 +1,10 @@
 import { app } from "@azure/functions";
 import { z } from "zod";
-import { describeError, SyncError } from "../errors/sync-error.js";
 import { explain } from "../explain/explain.js";
 import type { ExplainDeps } from "../explain/explanation.js";
 import type { LiveDeps } from "../live/live-deps.js";
 import { getLiveDeps } from "./runtime.js";
-import { depsOrAnswer, type HttpHandler, json, queryOf, reasonsOf, SUBJECT } from "./status-http.js";
+import { type HttpHandler, json, queryRoute, SUBJECT } from "./status-http.js";
 
 export const explainQuerySchema = z.strictObject({
   q: SUBJECT("q"),
@@ -33,19 +32,9 @@ export function explainDepsOf(deps: LiveDeps): ExplainDeps {
  * (`kind: "none"` when nothing has that name); 400 bad input; 502 Entra or MI failed.
  */
 export function createStatusExplainHandler(getDeps: () => Promise<LiveDeps>): HttpHandler {
-  return async (request, context) => {
-    const parsed = explainQuerySchema.safeParse(queryOf(request));
-    if (!parsed.success) return json(400, { error: reasonsOf(parsed.error) });
-    const built = await depsOrAnswer(getDeps, context);
-    if ("answer" in built) return built.answer;
-    try {
-      return json(200, await explain(explainDepsOf(built.deps), parsed.data.q, parsed.data.kind));
-    } catch (error) {
-      context.warn(`status: explain failed: ${describeError(error)}`);
-      const usage = error instanceof SyncError && error.kind === "usage";
-      return json(usage ? 400 : 502, { error: describeError(error) });
-    }
-  };
+  return queryRoute(explainQuerySchema, getDeps, "explain", async (deps, query) =>
+    json(200, await explain(explainDepsOf(deps), query.q, query.kind)),
+  );
 }
 
 app.http("status-explain", {

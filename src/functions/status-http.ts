@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { z } from "zod";
-import { describeError } from "../errors/sync-error.js";
+import { describeError, SyncError } from "../errors/sync-error.js";
 import type { LiveDeps } from "../live/live-deps.js";
 import { withContextLogger } from "./runtime.js";
 
@@ -58,4 +58,30 @@ export async function depsOrAnswer(
       answer: json(503, { error: `the app is not configured or its storage is unreachable: ${describeError(error)}` }),
     };
   }
+}
+
+/**
+ * A GET status route: its query checked by `schema` (400 with the reasons), the app's dependencies (503 when they
+ * cannot be built), then `read`, whose failure is logged as `what` and answered 400 for a usage error, else 502 (Entra,
+ * MI or storage failed).
+ */
+export function queryRoute<T extends z.ZodType>(
+  schema: T,
+  getDeps: () => Promise<LiveDeps>,
+  what: string,
+  read: (deps: LiveDeps, query: z.output<T>) => Promise<HttpResponseInit>,
+): HttpHandler {
+  return async (request, context) => {
+    const parsed = schema.safeParse(queryOf(request));
+    if (!parsed.success) return json(400, { error: reasonsOf(parsed.error) });
+    const built = await depsOrAnswer(getDeps, context);
+    if ("answer" in built) return built.answer;
+    try {
+      return await read(built.deps, parsed.data);
+    } catch (error) {
+      context.warn(`status: ${what} failed: ${describeError(error)}`);
+      const usage = error instanceof SyncError && error.kind === "usage";
+      return json(usage ? 400 : 502, { error: describeError(error) });
+    }
+  };
 }

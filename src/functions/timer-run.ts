@@ -11,20 +11,20 @@ export type TimerReport = Pick<RunRecord, "status" | "counts" | "errors"> & { de
 
 /**
  * A timer function around one live use case, with its run record: `work` returns what to record (undefined: nothing
- * happened worth a record), and a failure is recorded, then thrown for the host to log. With `auditPath`, the plans it
- * applies are recorded in the audit trail as this run.
+ * happened worth a record), and a failure is recorded, then thrown for the host to log. The plans a reconcile applies
+ * are recorded in the audit trail as this run (path `reconcile`); the other timers apply none.
  */
 export function timerHandler(
   getDeps: () => Promise<LiveDeps>,
   kind: RunRecord["kind"],
   trigger: string,
   work: (deps: LiveDeps) => Promise<TimerReport | undefined>,
-  auditPath?: AuditPath,
 ): (timer: Timer, context: InvocationContext) => Promise<void> {
   return async (_timer, context) => {
     const logged = withContextLogger(await getDeps(), context);
     const base = { runId: logged.newId(), kind, trigger, startedAt: logged.now().toISOString() };
-    const deps = auditPath === undefined ? logged : { ...logged, run: { runId: base.runId, path: auditPath } };
+    const path: AuditPath | undefined = kind === "reconcile" ? "reconcile" : undefined;
+    const deps = path === undefined ? logged : { ...logged, run: { runId: base.runId, path } };
     try {
       const report = await work(deps);
       if (report) await reportRun(deps, { ...base, finishedAt: deps.now().toISOString(), ...report });

@@ -147,7 +147,7 @@ async function targetOf(
     );
   }
   // Two synced groups of one name land in one MI group, which a resync of either reads whole anyway.
-  const id = (named[0] as (typeof named)[number]).id.toLowerCase();
+  const id = named[0]!.id.toLowerCase();
   const all = Boolean(deps.config.sync.targetGroup);
   return {
     kind: "group",

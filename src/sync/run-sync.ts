@@ -85,7 +85,8 @@ export async function applyPlanned(
   );
   if (request.mode === "plan" || !verdict.allowed) {
     const result = buildResult({ plan, verdict, dryRun: request.mode === "plan" });
-    if (request.mode === "apply") await recordAudit(plan, result, ports);
+    // A plan whose guard needs a base the snapshot lacks is not refused but read again wider by the caller.
+    if (request.mode === "apply" && !verdict.needsBase) await recordAudit(plan, result, ports);
     return result;
   }
   hooks.onPlan?.(plan.operations.length);

@@ -111,6 +111,13 @@ function scenariosFor(size: TenantSize, chosen: Options["scenarios"]): Scenario[
   return size === "S" || size === "M" ? [...SCENARIOS] : ["initial", "steady", "churn"];
 }
 
+/** A scenario that failed: the bench goes on with the others, prints what it measured, then exits 1. */
+const failures: string[] = [];
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
 async function runSize(size: TenantSize, options: Options, log: (line: string) => void): Promise<BenchResult[]> {
   const config: BenchConfig = {
     size,
@@ -171,7 +178,14 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
         const wanted = cli.includes(scenario);
         const needed = wanted || (scenario === "initial" && cli.some((s) => s !== "initial"));
         if (!needed) continue;
-        const result = await runCliScenario(ctx, scenario);
+        const result = await runCliScenario(ctx, scenario).catch((error: unknown) => {
+          failures.push(`${size} ${scenario}: ${describe(error)}`);
+          return undefined;
+        });
+        if (result === undefined) {
+          if (scenario === "initial") break; // the others start from its state
+          continue;
+        }
         if (wanted) {
           results.push(result);
           log(`  -> ${writeResult(result)}`);
@@ -184,8 +198,11 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
   if (live.length > 0) {
     // Loaded only when needed: it pulls in @azure/functions (and its test-mode warnings).
     const { runLiveScenarios } = await import("./scenarios/live-scenarios.js");
-    const done = await runLiveScenarios(config, live, log, (result) => log(`  -> ${writeResult(result)}`));
-    results.push(...done);
+    // Each result is written as it is measured, so a crash part-way keeps the ones before it.
+    await runLiveScenarios(config, live, log, (result) => {
+      results.push(result);
+      log(`  -> ${writeResult(result)}`);
+    }).catch((error: unknown) => failures.push(`${size} ${live.join("+")}: ${describe(error)}`));
   }
   return results;
 }
@@ -196,11 +213,20 @@ async function main(): Promise<void> {
     process.stderr.write(`${line}\n`);
   };
   const results: BenchResult[] = [];
-  for (const size of options.sizes) results.push(...(await runSize(size, options, log)));
+  for (const size of options.sizes) {
+    results.push(
+      ...(await runSize(size, options, log).catch((error: unknown) => {
+        failures.push(`${size}: ${describe(error)}`);
+        return [];
+      })),
+    );
+  }
   process.stdout.write(`${formatTable(results)}\n`);
   for (const r of results)
     for (const note of r.notes) process.stdout.write(`  note ${r.size} ${r.scenario}: ${note}\n`);
   if (options.chart) log(`chart: ${writeChart()}`);
+  for (const failure of failures) log(`bench: FAILED ${failure}`);
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 if (require.main === module) {

@@ -14,6 +14,15 @@ export interface SimProcess {
 }
 
 const childScript = (): string => join(__dirname, "sim-child.js");
+/** Tries of a control call that got no answer. */
+const CONTROL_ATTEMPTS = 4;
+
+/** `fetch failed` says nothing: its cause (ECONNRESET, ECONNREFUSED, ...) does. */
+function causeOf(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  const base = error instanceof Error ? error.message : String(error);
+  return cause ? `${base}: ${cause.code ?? cause.message ?? String(cause)}` : base;
+}
 
 /** Starts `sim-child.js <role> <args>` and waits for its JSON line (the Graph child loads the tenant first). */
 export async function launchSim(role: "graph" | "mi", args: string[], timeoutMs = 600_000): Promise<SimProcess> {
@@ -44,13 +53,32 @@ export async function launchSim(role: "graph" | "mi", args: string[], timeoutMs 
     });
   });
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${info.control}${path}`, {
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    });
-    const json = (await response.json()) as T & { error?: string };
-    if (!response.ok) throw new Error(`${role} control ${method} ${path}: ${json.error ?? response.status}`);
-    return json;
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(`${info.control}${path}`, {
+          method,
+          ...(body === undefined
+            ? {}
+            : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+        });
+      } catch (error) {
+        // No answer at all (a reused keep-alive socket the simulator had just closed, a busy machine): the control
+        // calls are idempotent (a change applied twice is the same change), so try again, then say why it failed.
+        if (attempt < CONTROL_ATTEMPTS && child.exitCode === null) {
+          await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+          continue;
+        }
+        const exited =
+          child.exitCode === null ? "" : `; the simulator exited with ${child.exitCode}: ${stderr.slice(-500)}`;
+        throw new Error(
+          `${role} control ${method} ${path}: no answer after ${attempt} attempt(s) (${causeOf(error)})${exited}`,
+        );
+      }
+      const json = (await response.json()) as T & { error?: string };
+      if (!response.ok) throw new Error(`${role} control ${method} ${path}: ${json.error ?? response.status}`);
+      return json;
+    }
   };
   return {
     info,

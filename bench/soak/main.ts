@@ -5,10 +5,10 @@
 // is stopped with SIGTERM. Then: does MI converge to what `provision` produces, with no user created twice and
 // nothing in the poison queue? Prints the figures and writes them to docs/soak.md.
 //
-//   npm run soak [-- --changes 10000 --minutes 10 --size S --seed 1 --fault-rate 0.15 --out docs/soak.md]
+//   npm run soak [-- --changes 10000 --minutes 10 --size S --seed 1 --fault-rate 0.15 --out docs/soak.md --logs DIR]
 
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { freePort } from "../../sim/sandbox/free-port.js";
@@ -36,6 +36,8 @@ interface SoakOptions {
   faultRate: number;
   convergeMinutes: number;
   out: string;
+  /** A directory for each serve process's log (stderr), written at the end; none by default. */
+  logs: string | undefined;
 }
 
 function parseArgs(argv: string[]): SoakOptions {
@@ -51,6 +53,7 @@ function parseArgs(argv: string[]): SoakOptions {
     faultRate: Number(value("fault-rate", "0.15")),
     convergeMinutes: Number(value("converge-minutes", "20")),
     out: value("out", join(__dirname, "..", "..", "..", "docs", "soak.md")),
+    logs: argv.includes("--logs") ? value("logs", "") || undefined : undefined,
   };
 }
 
@@ -258,6 +261,13 @@ async function soak(options: SoakOptions): Promise<void> {
       { stdio: "ignore" },
     );
     log(`written to ${options.out}`);
+    if (options.logs !== undefined) {
+      mkdirSync(options.logs, { recursive: true });
+      for (const [i, p] of fleet.processes.entries()) {
+        writeFileSync(join(options.logs, `serve-${i + 1}.log`), `${p.stderr.join("\n")}\n`);
+      }
+      log(`serve logs written to ${options.logs}`);
+    }
   } finally {
     await cleanup();
   }

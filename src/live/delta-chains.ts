@@ -1,3 +1,4 @@
+import { StateConflictError } from "../state/state-errors.js";
 import type { DeltaChain, SyncStateStore } from "../state/sync-state-store.js";
 import type { DirectoryGroup } from "../sync/model.js";
 import type { GroupSelector } from "../sync/ports/entra-directory.js";
@@ -39,6 +40,7 @@ export async function ensureGroupChains(
       deltaLink: sameIds ? current?.deltaLink : undefined,
       updatedAt: now.toISOString(),
       ...(sameIds && current?.readFrom !== undefined ? { readFrom: current.readFrom } : {}),
+      ...(current?.wake !== undefined ? { wake: current.wake } : {}),
     };
     chains.push(await state.saveDeltaChain(current?.etag ? { ...base, etag: current.etag } : base));
   }
@@ -60,4 +62,31 @@ export async function chainsOrLay(deps: {
   if (chains.length > 0) return chains;
   const resolution = await deps.entra.resolveGroups(deps.config.selector);
   return resolution.groups.length === 0 ? [] : ensureGroupChains(deps.state, resolution.groups, deps.now());
+}
+
+/** Saves of one chain tried before a conflict is given up (each a fresh read; conflicts are brief races). */
+const CHAIN_SAVE_ATTEMPTS = 8;
+
+/**
+ * Reads a chain, changes it and saves it against the ETag read, again from a fresh read when another writer saved it
+ * in between (a notification booking the chain's wake while a round runs). `change` returns undefined to leave the
+ * chain alone. A chain that no longer exists (the reconcile laid the chains anew) stays gone: returns undefined.
+ * Otherwise returns the chain as stored.
+ */
+export async function updateDeltaChain(
+  state: SyncStateStore,
+  chainId: string,
+  change: (current: DeltaChain) => DeltaChain | undefined | Promise<DeltaChain | undefined>,
+): Promise<DeltaChain | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await state.getDeltaChain(chainId);
+    if (current === undefined) return undefined;
+    const changed = await change(current);
+    if (changed === undefined) return current;
+    try {
+      return await state.saveDeltaChain(changed);
+    } catch (error) {
+      if (!(error instanceof StateConflictError) || attempt >= CHAIN_SAVE_ATTEMPTS) throw error;
+    }
+  }
 }

@@ -8,7 +8,7 @@ import { runRecordOf } from "./run-record.js";
 import { syncChain, syncGroupChange } from "./sync-groups.js";
 import { type SyncMessage, syncMessageSchema } from "./sync-message.js";
 import { syncUserChanges } from "./sync-users.js";
-import { DeferError } from "./with-lease.js";
+import { DeferError, deferDelayMs } from "./with-lease.js";
 
 export interface ProcessedMessage {
   /** Undefined for a malformed message. */
@@ -28,12 +28,6 @@ export const MAX_FAILURES = 8;
 /** The wait after failed attempt `n` (1-based): `baseMs` (5 s by default) doubling, at most 5 minutes. */
 export function retryDelayMs(failures: number, baseMs = 5_000): number {
   return Math.min(300_000, baseMs * 2 ** Math.max(0, failures - 1));
-}
-
-/** The wait after the `n`th deferral (a busy scope): 1 s doubling, at most 30 s, so waiting costs few receives. */
-export function deferDelayMs(deferrals: number, random: () => number = Math.random): number {
-  const base = Math.min(30_000, 1_000 * 2 ** Math.max(0, deferrals - 1));
-  return Math.round(base * (0.8 + 0.4 * random()));
 }
 
 /**
@@ -95,7 +89,10 @@ export async function processSyncMessage(
         reason: message.reason,
         at: message.at,
         ...(message.recheck === undefined ? {} : { recheck: message.recheck }),
+        ...(message.wake === undefined ? {} : { wake: message.wake }),
+        ...(message.deferrals === undefined ? {} : { deferrals: message.deferrals }),
       });
+      if (outcome.path === "waiting") return { message, run: undefined, disposition: "deferred" };
       Object.assign(detail, {
         reason: message.reason,
         path: outcome.path,

@@ -1,5 +1,5 @@
 import type { SyncResult } from "../sync/sync-result.js";
-import { ensureGroupChains } from "./delta-chains.js";
+import { ensureGroupChains, updateDeltaChain } from "./delta-chains.js";
 import type { LiveDeps } from "./live-deps.js";
 import { maintainSubscriptions, type SubscriptionUpkeep } from "./maintain-subscriptions.js";
 import { syncEverything } from "./sync-group-scope.js";
@@ -64,6 +64,7 @@ export async function reconcileAll(deps: LiveDeps): Promise<ReconcileOutcome> {
     deps,
     scopes,
     async (leases) => {
+      const readFrom = deps.now().toISOString();
       const links = await Promise.all(
         chains.map(async (c) => ({
           chain: c,
@@ -75,8 +76,12 @@ export async function reconcileAll(deps: LiveDeps): Promise<ReconcileOutcome> {
         incompleteSelection: unresolved.length > 0,
       });
       for (const { chain, round } of links) {
-        const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-        await deps.state.saveDeltaChain({ ...fresh, deltaLink: round.deltaLink, updatedAt: deps.now().toISOString() });
+        await updateDeltaChain(deps.state, chain.chainId, (fresh) => ({
+          ...fresh,
+          deltaLink: round.deltaLink,
+          readFrom,
+          updatedAt: deps.now().toISOString(),
+        }));
       }
       return synced;
     },

@@ -4,21 +4,23 @@ import { SyncError } from "../errors/sync-error.js";
 import type { DeltaChain } from "../state/sync-state-store.js";
 import { groupKey } from "../sync/plan/target-groups.js";
 import type { SyncResult } from "../sync/sync-result.js";
-import { ensureGroupChains } from "./delta-chains.js";
+import { ensureGroupChains, updateDeltaChain } from "./delta-chains.js";
 import type { LiveDeps } from "./live-deps.js";
 import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
 import { groupMessage } from "./sync-message.js";
 import { syncUserScope } from "./sync-user-scope.js";
-import { DeferError, type LeaseSet, withLeases } from "./with-lease.js";
+import { DeferError, deferDelayMs, type LeaseSet, withLeases } from "./with-lease.js";
 
 /** How a chain's round went, for the run record. */
 export interface ChainRoundOutcome {
   /**
    * `users`: the users the delta named, synced by their own reads. `groups`: whole groups resynced (no delta state,
    * a reset, a nested group or a rename, or the users alone could not decide). `full`: the whole configured sync.
-   * `coalesced`: an earlier round already carried the change. `none`: the group is not synced here.
+   * `coalesced`: an earlier round already carried the change, or the chain's booked wake will. `waiting`: the chain
+   * is busy or read too recently, and this notification is its wake now (sent again for later). `none`: the group is
+   * not synced here.
    */
-  path: "users" | "groups" | "full" | "coalesced" | "none";
+  path: "users" | "groups" | "full" | "coalesced" | "waiting" | "none";
   /** Groups the round covered. */
   groupIds: string[];
   /** Users synced on the `users` path. */
@@ -46,6 +48,10 @@ export interface GroupSyncTrigger {
   at: string;
   /** Times an empty round after this notification was read again already. */
   recheck?: number;
+  /** The wake id when the message is (or was) its chain's booked wake. */
+  wake?: string;
+  /** Times the message waited already. */
+  deferrals?: number;
 }
 
 /**
@@ -111,9 +117,30 @@ export async function syncGroupChange(
   if (alreadyRead(chain, trigger, lagMs)) return { ...empty, path: "coalesced" };
   if (trigger.reason === "notification" && chain.readFrom !== undefined) {
     const wait = Date.parse(chain.readFrom) + MIN_ROUND_INTERVAL_MS - deps.now().getTime();
-    if (wait > 0)
-      throw new DeferError(`chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`, wait);
+    if (wait > 0) {
+      const why = `chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`;
+      return waitForRound(deps, id, chain.chainId, trigger, wait, why);
+    }
   }
+  try {
+    return await runRound(deps, id, chain, synced, trigger);
+  } catch (error) {
+    if (trigger.reason !== "notification" || !(error instanceof DeferError)) throw error;
+    const delayMs = error.delayMs ?? deferDelayMs((trigger.deferrals ?? 0) + 1);
+    return waitForRound(deps, id, chain.chainId, trigger, delayMs, error.message);
+  }
+}
+
+/** One round of a chain, under its lease (see `syncGroupChange`). */
+async function runRound(
+  deps: LiveDeps,
+  id: string,
+  chain: DeltaChain,
+  synced: ReadonlySet<string>,
+  trigger: GroupSyncTrigger,
+): Promise<ChainRoundOutcome> {
+  const empty = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
+  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
   return withLeases(deps, [`chain:${chain.chainId}`], async (leases) => {
     const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
     if (alreadyRead(fresh, trigger, lagMs)) return { ...empty, path: "coalesced" };
@@ -150,6 +177,59 @@ export async function syncGroupChange(
 }
 
 /**
+ * A notification whose chain is busy (another round holds its lease) or began a round less than MIN_ROUND_INTERVAL_MS
+ * ago waits for a later round, and one message per chain does the waiting: the chain's booked wake (`DeltaChain.wake`).
+ * A notification received no later than the booked wake's time is carried by it and done (`coalesced`); a later one,
+ * or the wake itself, is sent again for `delayMs` from now, then booked (`waiting`). Sent before booked: a crash in
+ * between leaves one message too many, never a booking without its message. A burst of notifications thus costs
+ * about two messages each however long the chain stays busy, where each waiting on its own came back every second.
+ */
+async function waitForRound(
+  deps: LiveDeps,
+  groupId: string,
+  chainId: string,
+  trigger: GroupSyncTrigger,
+  delayMs: number,
+  why: string,
+): Promise<ChainRoundOutcome> {
+  const outcome = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
+  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
+  const wake = trigger.wake ?? deps.newId();
+  let covered = false;
+  let sentFor: string | undefined;
+  const stored = await updateDeltaChain(deps.state, chainId, async (current) => {
+    const booked = current.wake;
+    covered =
+      alreadyRead(current, trigger, lagMs) ||
+      (booked !== undefined && booked.id !== wake && Date.parse(booked.for) >= Date.parse(trigger.at));
+    if (covered) return undefined;
+    const wakeFor = booked !== undefined && Date.parse(booked.for) > Date.parse(trigger.at) ? booked.for : trigger.at;
+    if (sentFor !== wakeFor) {
+      await deps.queue.send(
+        {
+          v: 1,
+          kind: "group",
+          groupId,
+          reason: "notification",
+          at: wakeFor,
+          wake,
+          deferrals: (trigger.deferrals ?? 0) + 1,
+          ...(trigger.recheck === undefined ? {} : { recheck: trigger.recheck }),
+        },
+        { visibilityDelayMs: delayMs },
+      );
+      sentFor = wakeFor;
+    }
+    return { ...current, wake: { id: wake, for: wakeFor } };
+  });
+  if (covered) return { ...outcome, path: "coalesced" };
+  // The chains were laid anew meanwhile: the message comes back and finds its group's chain then.
+  if (stored === undefined) throw new DeferError(`${why}; chain ${chainId} is gone`);
+  deps.logger.info(`worker: ${why}; the notification waits as the chain's wake for ${delayMs} ms`);
+  return { ...outcome, path: "waiting" };
+}
+
+/**
  * The worker's step for a `chain` message (the timer reconcile's fan-out): under the chain's lease, take a new link
  * from now BEFORE reading, resync every group of the chain whole, then store the link. A change made while the groups
  * are read is in both the read and the next round, which is harmless.
@@ -169,7 +249,7 @@ export async function syncChain(deps: LiveDeps, chainId: string): Promise<ChainR
       abortSignal: leases.signal,
     });
     const outcome = await resyncGroups(deps, chain.groupIds, leases);
-    await saveLink(deps, (await deps.state.getDeltaChain(chainId)) ?? chain, latest.deltaLink, readFrom);
+    await saveLink(deps, chain, latest.deltaLink, readFrom);
     return { ...empty, ...outcome };
   });
 }
@@ -314,9 +394,16 @@ async function syncedAncestors(deps: LiveDeps, groupId: string, synced: Readonly
   return (await deps.entra.listAncestorGroups(groupId)).filter((a) => synced.has(a));
 }
 
+/** Stores the chain's new link (keeping what others wrote meanwhile, such as a booked wake). */
 async function saveLink(deps: LiveDeps, chain: DeltaChain, deltaLink: string, readFrom: string): Promise<void> {
-  const current = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-  await deps.state.saveDeltaChain({ ...current, deltaLink, readFrom, updatedAt: deps.now().toISOString() });
+  const updatedAt = deps.now().toISOString();
+  const stored = await updateDeltaChain(deps.state, chain.chainId, (current) => ({
+    ...current,
+    deltaLink,
+    readFrom,
+    updatedAt,
+  }));
+  if (stored === undefined) deps.logger.info(`worker: chain ${chain.chainId} was laid anew meanwhile; link dropped`);
 }
 
 /**

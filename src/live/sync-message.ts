@@ -36,6 +36,8 @@ export const syncMessageSchema = z.discriminatedUnion("kind", [
     at: z.iso.datetime(),
     /** Times an empty delta round right after the notification was read again (Graph may lag behind it). */
     recheck: z.number().int().min(0).max(10).optional(),
+    /** Set on the message booked as its chain's wake: it carries every waiting notification up to `at`. */
+    wake: z.string().min(1).max(64).optional(),
     ...retries,
   }),
   z.object({

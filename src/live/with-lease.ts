@@ -21,6 +21,12 @@ export class DeferError extends SyncError {
   }
 }
 
+/** The wait after the `n`th deferral (a busy scope): 1 s doubling, at most 30 s, so waiting costs few receives. */
+export function deferDelayMs(deferrals: number, random: () => number = Math.random): number {
+  const base = Math.min(30_000, 1_000 * 2 ** Math.max(0, deferrals - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
 /** Another holder has the scope right now. */
 export class ScopeBusyError extends DeferError {
   override readonly name = "ScopeBusyError";
@@ -56,7 +62,7 @@ export class LeaseSet {
     owner: string,
     private readonly ttlMs: number = LEASE_TTL_MS,
     /** Runs `renew` every `everyMs` until stopped (a timer in production; a test drives it by hand). */
-    private readonly every: (renew: () => void, everyMs: number) => () => void = (renew, everyMs) => {
+    private readonly heartbeat: (renew: () => void, everyMs: number) => () => void = (renew, everyMs) => {
       const timer = setInterval(renew, everyMs).unref();
       return () => clearInterval(timer);
     },
@@ -84,7 +90,7 @@ export class LeaseSet {
       if (!lease) throw new ScopeBusyError([scope]);
       this.#held.set(scope, lease);
     }
-    this.#stop ??= this.every(() => void this.#renew(), Math.max(1_000, Math.floor(this.ttlMs / 3)));
+    this.#stop ??= this.heartbeat(() => void this.#renew(), Math.max(1_000, Math.floor(this.ttlMs / 3)));
   }
 
   /** Releases every lease (a lease already taken over or gone is left alone) and stops renewing. Never throws. */

@@ -4,7 +4,7 @@
  *
  * | table           | PartitionKey              | RowKey                           | properties |
  * |-----------------|---------------------------|----------------------------------|------------|
- * | `<p>DeltaChains`  | `chains`                | chainId                          | chainId, kind, groupIds (JSON), deltaLink?, updatedAt |
+ * | `<p>DeltaChains`  | `chains`                | chainId                          | chainId, kind, groupIds (JSON), deltaLink?, updatedAt, readFrom?, wakeId?, wakeFor? |
  * | `<p>Subscriptions`| `subscriptions`         | subscription id                  | id, resource, kind, groupId?, clientState, previousClientState?, expirationDateTime, notificationUrl, lifecycleNotificationUrl?, createdAt |
  * | `<p>Leases`       | `leases`                | scope                            | scope, owner, expiresAt |
  * | `<p>IdMap`        | see `user-ledger-entities.ts` (the user ledger)             |            |
@@ -56,6 +56,8 @@ const DeltaChainRow = z.object({
   deltaLink: z.string().optional(),
   updatedAt: z.string(),
   readFrom: z.string().optional(),
+  wakeId: z.string().optional(),
+  wakeFor: z.string().optional(),
   etag,
 });
 
@@ -146,17 +148,20 @@ export function encodeDeltaChain(table: string, chain: DeltaChain): EncodedEntit
       deltaLink: chain.deltaLink,
       updatedAt: chain.updatedAt,
       readFrom: chain.readFrom,
+      wakeId: chain.wake?.id,
+      wakeFor: chain.wake?.for,
     },
   );
 }
 
 export function decodeDeltaChain(table: string, row: Record<string, unknown>): DeltaChain {
-  const { readFrom, groupNames, ...data } = decodeRow(DeltaChainRow, table, "delta chain", row);
+  const { readFrom, groupNames, wakeId, wakeFor, ...data } = decodeRow(DeltaChainRow, table, "delta chain", row);
   return {
     ...data,
     deltaLink: data.deltaLink,
     ...(groupNames === undefined ? {} : { groupNames }),
     ...(readFrom === undefined ? {} : { readFrom }),
+    ...(wakeId === undefined || wakeFor === undefined ? {} : { wake: { id: wakeId, for: wakeFor } }),
   };
 }
 

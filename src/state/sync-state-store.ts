@@ -22,6 +22,12 @@ export interface DeltaChain {
    * is behind that link already, so a notification received earlier needs no round of its own (coalescing).
    */
   readFrom?: string;
+  /**
+   * The chain's booked wake: the queue message (`id`) that runs a round for every notification received no later than
+   * `for` (ISO 8601) that found the chain busy or its last round too recent. Those notifications are done once it is
+   * booked, instead of each coming back on its own (see `syncGroupChange`).
+   */
+  wake?: { id: string; for: string };
   /** Opaque ETag from the last read or write; pass it back to save. */
   etag?: string;
 }

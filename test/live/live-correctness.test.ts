@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type LiveLab, type LiveLabOptions, startLiveLab } from "../../sim/sandbox/live-lab.js";
+import { processSyncMessage } from "../../src/live/process-sync-message.js";
 import { reconcileAll } from "../../src/live/reconcile.js";
+import { MIN_ROUND_INTERVAL_MS } from "../../src/live/sync-groups.js";
+import { groupMessage } from "../../src/live/sync-message.js";
 import { LEASE_TTL_MS, LeaseSet } from "../../src/live/with-lease.js";
+import type { SyncQueue } from "../../src/state/sync-queue.js";
 import { miMembers, seedTenant, type TestTenant } from "../cli/tenant.js";
 import { eventually } from "../helpers/eventually.js";
 
@@ -26,6 +30,17 @@ async function withLive(
   } finally {
     await live.close();
   }
+}
+
+/** The queue, but what is sent is kept in `sent` instead (the test delivers it). */
+function recordingQueue(queue: SyncQueue, sent: unknown[]): SyncQueue {
+  return new Proxy(queue, {
+    get(target, key) {
+      if (key === "send") return async (body: unknown) => void sent.push(body);
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 async function ready(live: LiveLab): Promise<void> {
@@ -130,6 +145,39 @@ test("Graph's delta trailing its notification: the change is read again later, n
     },
     { graph: { deltaVisibilityDelayMs: 1_000 } },
   ));
+
+test("a burst of notifications for a busy chain waits on the chain's one wake, not each on its own; it lands once free", () =>
+  withLive({ SYNC_GROUPS: "Sales" }, async (live, tenant) => {
+    await ready(live);
+    live.lab.graph.notifications.pause(); // the burst below stands for Graph's notifications
+    const [chain] = await live.deps.state.listDeltaChains("groups");
+    const busy = new LeaseSet(live.deps.state, "another-instance"); // a long round on another instance
+    await busy.add([`chain:${chain!.chainId}`]);
+    live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.cat!);
+    const sent: unknown[] = [];
+    // The worker's clock, past the round interval of the reconcile's round: only the busy lease holds it back.
+    const now = () => new Date(Date.now() + MIN_ROUND_INTERVAL_MS);
+    const deps = { ...live.deps, now, queue: recordingQueue(live.deps.queue, sent) };
+    const process = (body: unknown) =>
+      processSyncMessage(body, deps, { trigger: "test", dequeueCount: 1, messageId: "burst" });
+    const start = Date.now();
+    const burst = Array.from({ length: 20 }, (_, i) =>
+      groupMessage(tenant.groups.Sales!, "notification", new Date(start + i)),
+    );
+    for (const message of burst) assert.equal((await process(message)).disposition, "deferred");
+    assert.equal(sent.length, 20, "each notification later than the booked wake became the wake once");
+    // They come back while the chain is still busy: all but the last booked are carried by it and done.
+    const back = sent.splice(0);
+    const dispositions = [];
+    for (const message of back) dispositions.push((await process(message)).disposition);
+    assert.deepEqual(dispositions, [...Array(19).fill("done"), "deferred"], "only the chain's wake waits again");
+    assert.equal(sent.length, 1);
+    const booked = (await live.deps.state.getDeltaChain(chain!.chainId))?.wake;
+    assert.equal(booked?.for, new Date(start + 19).toISOString());
+    await busy.release();
+    assert.equal((await process(sent[0])).disposition, "done", "the wake runs the round once the chain is free");
+    assert.ok(miMembers(live.lab, "Sales").includes("cat@contoso.com"), "cat in Sales");
+  }));
 
 test("the inline reconcile with a failed write: the chains go for a resync at once, and MI converges (#9)", () =>
   withLive({ SYNC_GROUPS: "Sales;Engineering" }, async (live, tenant) => {
@@ -254,6 +302,11 @@ test("a user's change notified before the first reconcile is synced (the users d
     live.lab.graph.directory.updateUser(tenant.users.ann!, { surname: "Renamed" });
     for (const message of usersMessages("notification", new Date(), [tenant.users.ann!]))
       await live.deps.queue.send(message);
-    await eventually(() => live.lab.mi.state.userByUsername("ann@contoso.com")?.lastName === "Renamed", "ann synced");
-    assert.ok(miMembers(live.lab, "Sales").includes("ann@contoso.com"));
+    // The user is written before her membership (two requests), so wait for both rather than read between them.
+    await eventually(
+      () =>
+        live.lab.mi.state.userByUsername("ann@contoso.com")?.lastName === "Renamed" &&
+        miMembers(live.lab, "Sales").includes("ann@contoso.com"),
+      "ann synced into Sales",
+    );
   }));

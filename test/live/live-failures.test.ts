@@ -108,8 +108,10 @@ test("two workers racing on one group: one syncs, the other defers its message w
     await live.runner.stop();
     live.lab.graph.directory.addMember(tenant.groups.Engineering!, tenant.users.ann!);
     const message = groupMessage(tenant.groups.Engineering!, "notification", new Date());
+    // The workers' clock, past the round interval of the reconcile that laid the chain: both run at once.
+    const now = () => new Date(Date.now() + MIN_ROUND_INTERVAL_MS);
     const attempt = (owner: string) =>
-      processSyncMessage(message, { ...live.deps, owner }, { trigger: "test", dequeueCount: 1, messageId: owner });
+      processSyncMessage(message, { ...live.deps, owner, now }, { trigger: "test", dequeueCount: 1, messageId: owner });
     const [a, b] = await Promise.all([attempt("worker-a"), attempt("worker-b")]);
     const synced = [a, b].filter((p) => p.run !== undefined);
     assert.ok(synced.length >= 1, "at least one worker synced");

@@ -166,6 +166,8 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
         // Use as much of MI as the benchmark's MI allows, as an admin who knows their instance would (no cap: the
         // CLI's default).
         ...(options.miConcurrencyCap > 0 ? { MI_CONCURRENCY: String(Math.min(32, options.miConcurrencyCap)) } : {}),
+        // The audit trail's cost: with SYNC_AUDIT_STORAGE set, the CLI records every run there (issue 13).
+        ...(process.env.SYNC_AUDIT_STORAGE ? { SYNC_AUDIT_STORAGE: process.env.SYNC_AUDIT_STORAGE } : {}),
       },
       created: new Set(),
       log,

@@ -276,6 +276,11 @@ param subscriptionQuota int = 100
 @minValue(0)
 param reconcileFanoutThreshold int = 20
 
+@description('Days the audit trail keeps each run\'s operations; the audit-prune timer deletes older ones (AUDIT_RETENTION_DAYS).')
+@minValue(1)
+@maxValue(3650)
+param auditRetentionDays int = 90
+
 @description('Any other app settings, name to value, applied last (for example STATUS_QUEUE_BACKLOG). This deployment owns the whole app-settings collection: a setting added by hand is removed by the next deployment unless it is here.')
 param extraAppSettings object = {}
 
@@ -364,6 +369,7 @@ var appHostSettings = {
   SUBSCRIPTION_RENEW_BEFORE_MINUTES: string(subscriptionRenewBeforeMinutes)
   SUBSCRIPTION_QUOTA: string(subscriptionQuota)
   RECONCILE_FANOUT_THRESHOLD: string(reconcileFanoutThreshold)
+  AUDIT_RETENTION_DAYS: string(auditRetentionDays)
 }
 
 var entraSettings = union(

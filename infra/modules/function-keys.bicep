@@ -4,7 +4,8 @@
 // Keys (function-level, never the host or master key, which open every function and the admin API):
 // - `mi-sync-graph` on graph-notifications and graph-lifecycle only: the key Graph calls with. It opens nothing else,
 //   so a leaked subscription URL cannot reach the status routes or POST /api/status/resync?mode=apply.
-// - `mi-sync-status` on status, status-page and status-resync only: the admins' key.
+// - `mi-sync-status` on the status functions only (status, status-page, status-resync, status-audit,
+//   status-explain, status-names): the admins' key.
 // The host refuses a key for a function it does not know (KeysController: 404), so these cannot be created before
 // the code is published. A key parameter left empty keeps the key already there; a new value replaces it (Graph
 // subscriptions then need the new URL: docs/operate.md).
@@ -40,6 +41,9 @@ var statusFunctions = [
   'status'
   'status-page'
   'status-resync'
+  'status-audit'
+  'status-explain'
+  'status-names'
 ]
 
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {

@@ -107,21 +107,34 @@ export async function runLiveDemo(
       live.appSettings.O365_USERSYNC_CLIENT_SECRET ?? "",
       live.appSettings.MI_APPLICATION_KEY ?? "",
     ].filter((s) => s !== "");
-    const screenshot = join(__dirname, "..", "..", "..", ".sandbox", "status-page.png");
-    const verdict = await screenshotStatusPage(
-      `${live.host.url}/api/status/page?code=${live.functionKey}`,
-      screenshot,
-    ).catch((error: unknown) => `not taken: ${error instanceof Error ? error.message : String(error)}`);
-    out(
-      verdict === undefined
-        ? "  status page: no Chromium at /usr/bin/chromium, so no screenshot"
-        : `  status page: verdict '${verdict}', screenshot in ${relative(process.cwd(), screenshot)}`,
-    );
     // As Graph measured them: from its POST to the answer.
     const webhook = live.lab.graph.notifications.deliveries.filter((d) => d.kind !== "validation").map((d) => d.ms);
     out(
       `  webhook answers: ${webhook.length}, median ${percentile(webhook, 50).toFixed(0)} ms, ` +
         `max ${Math.max(...webhook).toFixed(0)} ms (Graph allows 3,000 ms)`,
+    );
+
+    // The admin's view: why is the last user changed (not) in MI Sales, and what happened to it.
+    const last = candidates[Math.floor((changes - 1) / 2)]!.userPrincipalName;
+    const args = ["explain", last, "--filter", "MI ", "--auto-create", "all"];
+    out(`\n=== 6. Why is ${last} (not) in MI Sales? explain reads Entra, MI and the app's audit trail; writes nothing`);
+    out(
+      `$ mi-o365-usersync ${args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(" ")}   (SYNC_AUDIT_STORAGE: the app's)`,
+    );
+    const explained = await live.lab.runCli(args, { SYNC_AUDIT_STORAGE: live.appSettings.AzureWebJobsStorage });
+    for (const line of explained.stdout.trimEnd().split("\n")) out(`  ${line}`);
+    if (explained.status !== 0) throw new Error(`explain exited ${explained.status}: ${explained.stderr}`);
+
+    const screenshot = join(__dirname, "..", "..", "..", ".sandbox", "status-page.png");
+    const verdict = await screenshotStatusPage(
+      `${live.host.url}/api/status/page?code=${live.functionKey}`,
+      screenshot,
+      { explain: last },
+    ).catch((error: unknown) => `not taken: ${error instanceof Error ? error.message : String(error)}`);
+    out(
+      verdict === undefined
+        ? "  status page: no Chromium at /usr/bin/chromium, so no screenshot"
+        : `  status page: verdict '${verdict}', ${last} explained, screenshot in ${relative(process.cwd(), screenshot)}`,
     );
     return { measured, secrets };
   } finally {

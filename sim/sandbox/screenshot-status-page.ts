@@ -19,10 +19,15 @@ export const CHROMIUM_ARGS = [
 ];
 
 /**
- * Opens the status page in headless Chromium, waits for its verdict, and saves a full-page screenshot. Returns the
+ * Opens the status page in headless Chromium, waits for its verdict, opens the last run's operations (and with
+ * `explain`, asks the page to explain that user or group), and saves a full-page screenshot, and the top of the page as a phone shows it beside it (`-phone.png`). Returns the
  * verdict text, or undefined when Chromium is not installed.
  */
-export async function screenshotStatusPage(pageUrl: string, file: string): Promise<string | undefined> {
+export async function screenshotStatusPage(
+  pageUrl: string,
+  file: string,
+  options: { explain?: string } = {},
+): Promise<string | undefined> {
   if (!existsSync(CHROMIUM)) return undefined;
   // Playwright refuses --user-data-dir among the launch args; a persistent context on a fresh directory is the same.
   const profile = mkdtempSync(join(tmpdir(), "status-page-chromium-"));
@@ -33,11 +38,25 @@ export async function screenshotStatusPage(pageUrl: string, file: string): Promi
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(pageUrl);
     const verdict = page.locator("#verdict[data-level]");
-    await verdict.waitFor({ timeout: 15_000 });
-    await page.locator("#runs tr").first().waitFor({ timeout: 15_000 });
-    await page.screenshot({ path: file, fullPage: true });
+    const show = async (path: string, clipHeight?: number): Promise<void> => {
+      await page.goto(pageUrl);
+      await verdict.waitFor({ timeout: 15_000 });
+      await page.locator("#runs tr").first().waitFor({ timeout: 15_000 });
+      await page.locator("#runs tr[data-run] button").first().click();
+      await page.locator("#runs tr.detail").first().waitFor({ timeout: 15_000 });
+      if (options.explain) {
+        await page.fill("#find-q", options.explain);
+        await page.click("#find button[value=explain]");
+        await page.locator("#find-result[data-kind]").waitFor({ timeout: 15_000 });
+      }
+      const clip = clipHeight === undefined ? {} : { clip: { x: 0, y: 0, width: 390, height: clipHeight } };
+      await page.screenshot({ path, fullPage: true, ...clip });
+    };
+    await show(file);
+    // Loaded again at a phone's width: the page lays itself out, and draws its chart, for the width it is shown at.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await show(file.replace(/\.png$/, "-phone.png"), 2_000);
     return ((await verdict.locator("strong").first().textContent()) ?? "").trim();
   } finally {
     await context.close();

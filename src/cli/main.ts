@@ -1,18 +1,27 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { CommanderError } from "commander";
 import type { RunConfig } from "../config/resolve-run-config.js";
 import { resolveRunConfig } from "../config/resolve-run-config.js";
 import { describeError, SyncError, UsageError } from "../errors/sync-error.js";
+import { explain } from "../explain/explain.js";
 import type { Logger } from "../logging/logger.js";
 import type { ServeFlags } from "../serve/serve-options.js";
 import type * as ServeModule from "../serve/serve-until-signalled.js";
-import type { SyncPorts } from "../sync/run-sync.js";
 import { runSync } from "../sync/run-sync.js";
-import { buildPorts } from "./build-ports.js";
+import { connectionSecrets, openAppStorage } from "./app-storage.js";
+import { buildPorts, type CliPorts } from "./build-ports.js";
 import { ExitStatus, exitStatusForError, exitStatusForResult } from "./exit-status.js";
-import { createProgram, type Environment, normaliseAutoCreate, type ParsedCommandLine } from "./program.js";
+import {
+  createProgram,
+  type Environment,
+  normaliseAutoCreate,
+  type ParsedCommandLine,
+  type ParsedExplain,
+} from "./program.js";
 import { startProgress } from "./progress.js";
 import { createRedactor } from "./redact.js";
+import { renderExplanation } from "./render-explanation.js";
 import { renderJson, renderSummary } from "./render-summary.js";
 
 /** What the CLI touches of the outside world; tests give their own. */
@@ -22,7 +31,7 @@ export interface CliIo {
   env: Environment;
   readFile: (path: string) => string;
   /** Builds the adapters; tests may wrap the real ones (never replace them with fakes). */
-  buildPorts: (config: RunConfig, logger: Logger) => SyncPorts;
+  buildPorts: (config: RunConfig, logger: Logger) => CliPorts;
   /** Runs `serve` until it stops and returns its exit status. */
   serve?: (flags: ServeFlags) => Promise<number>;
 }
@@ -71,7 +80,8 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     io.stderr.write(`mi-o365-usersync: error: ${message}\n`);
     if (error instanceof SyncError && error.hint) io.stderr.write(`  hint: ${redact(error.hint)}\n`);
     if (error instanceof UsageError || error instanceof CommanderError) {
-      io.stderr.write(`  see 'mi-o365-usersync ${argv.includes("serve") ? "serve" : "provision"} --help'\n`);
+      const command = argv.find((a) => a === "serve" || a === "explain") ?? "provision";
+      io.stderr.write(`  see 'mi-o365-usersync ${command} --help'\n`);
     }
     if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
     else if (!(error instanceof SyncError) && !(error instanceof CommanderError)) {
@@ -79,8 +89,13 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     }
   };
 
-  const execute = async ({ settings, entraCredentialFlags }: ParsedCommandLine): Promise<void> => {
-    redact = createRedactor([settings.clientSecret, settings.miApplicationKey, settings.miToken]);
+  const execute = async ({ settings, entraCredentialFlags, auditStorage }: ParsedCommandLine): Promise<void> => {
+    redact = createRedactor([
+      settings.clientSecret,
+      settings.miApplicationKey,
+      settings.miToken,
+      ...connectionSecrets(auditStorage),
+    ]);
     if (settings.username !== undefined && entraCredentialFlags.length > 0) {
       throw new UsageError(
         "usage.username_credentials",
@@ -94,6 +109,15 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     for (const warning of config.warnings) logger.warn(warning);
 
     const ports = io.buildPorts(config, logger);
+    // Told where the app's audit trail is, the run records there as the app's runs do (path `cli`); a trail that
+    // cannot be reached stops the run before anything is read or written.
+    if (auditStorage && config.mode === "apply") {
+      const { audit } = openAppStorage(auditStorage, io.env);
+      await audit.initialize();
+      const runId = randomUUID();
+      ports.audit = { trail: audit, context: { runId, path: "cli" } };
+      logger.info(`audit trail: this run records as ${runId}`);
+    }
     const progress = !verbose && !config.output.json && io.stderr.isTTY ? startProgress() : undefined;
     let result: Awaited<ReturnType<typeof runSync>>;
     try {
@@ -119,12 +143,46 @@ export async function run(argv: string[], io: CliIo = defaultIo()): Promise<numb
     status = exitStatusForResult(result);
   };
 
+  const explainRun = async ({ settings, subject, kind, auditStorage }: ParsedExplain): Promise<void> => {
+    redact = createRedactor([
+      settings.clientSecret,
+      settings.miApplicationKey,
+      settings.miToken,
+      ...connectionSecrets(auditStorage),
+    ]);
+    const config = resolveRunConfig(settings, { readFile: io.readFile });
+    verbose = config.output.verbose;
+    const logger = createStderrLogger(io, verbose, redact);
+    for (const warning of config.warnings) logger.warn(warning);
+    const ports = io.buildPorts(config, logger);
+    const app = auditStorage ? openAppStorage(auditStorage, io.env) : undefined;
+    const explanation = await explain(
+      {
+        entra: ports.entra,
+        mi: ports.mi,
+        selector: config.selector,
+        options: config.sync,
+        // The command line keeps no ledger: its plan reads every synced group, as provision --dry-run does.
+        userPlan: "full",
+        logger,
+        ...(app ? { state: app.state, audit: app.audit } : {}),
+        now: () => new Date(),
+      },
+      subject,
+      kind,
+    );
+    io.stdout.write(
+      redact(config.output.json ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation)),
+    );
+    status = explanation.kind === "none" ? ExitStatus.someFailed : ExitStatus.done;
+  };
+
   try {
     const serve = async (flags: ServeFlags): Promise<void> => {
       if (!io.serve) throw new UsageError("usage.command_line", "serve is not available here");
       status = await io.serve(flags);
     };
-    const program = createProgram(version(), io.env, execute, serve);
+    const program = createProgram(version(), io.env, execute, serve, explainRun);
     program.configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),

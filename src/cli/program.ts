@@ -1,5 +1,8 @@
 import { Command, Option } from "commander";
+import { z } from "zod";
 import type { Settings } from "../config/settings.js";
+import { UsageError } from "../errors/sync-error.js";
+import type { ExplainKind } from "../explain/explain.js";
 import type { ServeFlags } from "../serve/serve-options.js";
 import { createServeCommand } from "./serve-command.js";
 
@@ -7,6 +10,14 @@ import { createServeCommand } from "./serve-command.js";
 export interface ParsedCommandLine {
   settings: Settings;
   entraCredentialFlags: string[];
+  /** The Functions app's storage (`--audit-storage`, env SYNC_AUDIT_STORAGE): where the audit trail is. */
+  auditStorage?: string;
+}
+
+/** `explain`: the sync's command line, and what to explain. */
+export interface ParsedExplain extends ParsedCommandLine {
+  subject: string;
+  kind: ExplainKind;
 }
 
 export type Environment = Record<string, string | undefined>;
@@ -102,6 +113,11 @@ function addSyncOptions(command: Command): Command {
       "--max-removals <limit>",
       "refuse a plan removing/disabling more than N or N% (default 10%, at least 25); 'none' lifts it",
     )
+    .option(
+      "--audit-storage <connection-string>",
+      "the Functions app's storage account: runs record their operations in its audit trail, explain reads the " +
+        "trail and the user ledger there; prefer env SYNC_AUDIT_STORAGE (table prefix: SYNC_TABLE_PREFIX)",
+    )
     .addHelpText("after", `\n${ENV_NOTE}\n\n${EXIT_NOTE}\n`);
 }
 
@@ -193,15 +209,45 @@ export function toSettings(
   return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Settings;
 }
 
+/** `--audit-storage`, else SYNC_AUDIT_STORAGE; checked at the edge (its content is checked when it is opened). */
+function auditStorageOf(o: RawOptions, env: Environment): string | undefined {
+  const value = str(o.auditStorage) ?? (env.SYNC_AUDIT_STORAGE || undefined);
+  if (value === undefined) return undefined;
+  const parsed = z.string().trim().min(1).max(4_096).safeParse(value);
+  if (!parsed.success) {
+    throw new UsageError(
+      "usage.invalid_option",
+      "--audit-storage (SYNC_AUDIT_STORAGE) must be a storage connection string",
+    );
+  }
+  return parsed.data;
+}
+
+const SUBJECT = z
+  .string()
+  .trim()
+  .min(1, "say which user or group to explain")
+  .max(256, "at most 256 characters")
+  .refine((s) => !/\p{Cc}/u.test(s), "no control characters");
+
+const EXPLAIN_NOTE = `The user or group: a UPN, an MI username or email, an Entra object id, an Entra or MI group name.
+The groups (and --filter) and every sync option mean what they mean for provision: explain plans with them.
+
+Reads Entra and MI live and writes nothing. With --audit-storage (the app's storage) it also shows the user's or
+group's last audit entries and weighs the other users the app's ledger knows to claim the same names.
+
+Exit status: 0 explained; 1 nothing of that name in Entra or MI; 2 usage; 4 credentials refused; 5 unreachable.`;
+
 /**
- * Builds the commander program. `run` receives the parsed command line of a sync command and `serve` the flags of
- * `serve`; tests pass their own to capture them without running anything.
+ * Builds the commander program. `run` receives the parsed command line of a sync command, `serve` the flags of
+ * `serve` and `explain` those of `explain`; tests pass their own to capture them without running anything.
  */
 export function createProgram(
   version: string,
   env: Environment,
   run: (parsed: ParsedCommandLine) => Promise<void>,
   serve: (flags: ServeFlags) => Promise<void> = async () => {},
+  explain: (parsed: ParsedExplain) => Promise<void> = async () => {},
 ): Command {
   const program = new Command("mi-o365-usersync")
     .description("Keep Metric Insights users and groups in step with Microsoft Entra ID (Office 365) groups.")
@@ -223,10 +269,43 @@ export function createProgram(
         const entraCredentialFlags = ["tenant", "clientId", "clientSecret"]
           .filter((key) => cmd.getOptionValueSource(key) === "cli")
           .map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-        await run({ settings: toSettings(name, groups, options, env), entraCredentialFlags });
+        const auditStorage = auditStorageOf(options, env);
+        await run({
+          settings: toSettings(name, groups, options, env),
+          entraCredentialFlags,
+          ...(auditStorage ? { auditStorage } : {}),
+        });
       });
     program.addCommand(command);
   }
+  const explainCommand = addSyncOptions(
+    new Command("explain")
+      .description("why a user is (or is not) where it is in MI, or where a group stands; writes nothing")
+      .argument("<user-or-group>", "a UPN, MI username or email, Entra object id, or an Entra or MI group name"),
+  )
+    .addOption(
+      new Option("--kind <kind>", "what the first argument names (auto: a name with @ is a user)")
+        .choices(["auto", "user", "group"])
+        .default("auto"),
+    )
+    .addHelpText("after", `\n${EXPLAIN_NOTE}\n`)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .action(async (subject: string, groups: string[], options: RawOptions) => {
+      const checked = SUBJECT.safeParse(subject);
+      if (!checked.success) {
+        throw new UsageError("usage.command_line", `explain: ${checked.error.issues.map((i) => i.message).join("; ")}`);
+      }
+      const auditStorage = auditStorageOf(options, env);
+      await explain({
+        settings: toSettings("provision", groups, options, env),
+        entraCredentialFlags: [],
+        subject: checked.data,
+        kind: (str(options.kind) ?? "auto") as ExplainKind,
+        ...(auditStorage ? { auditStorage } : {}),
+      });
+    });
+  program.addCommand(explainCommand);
   program.addCommand(createServeCommand(serve));
   return program;
 }

@@ -123,6 +123,8 @@ export const liveSettingsSchema = z.object({
   SYNC_DELTA_LAG_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Above this many groups the timer reconcile fans out one queue message per group. */
   RECONCILE_FANOUT_THRESHOLD: z.coerce.number().int().min(0).default(20),
+  /** Days the audit trail keeps each run's operations; the `audit-prune` timer deletes what is older. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
 });
 
 export type LiveSettings = z.output<typeof liveSettingsSchema> & { storage: StorageTarget };

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import type { InvocationContext } from "@azure/functions";
 import { ManagedIdentityCredential } from "@azure/identity";
 import type * as AzureMonitor from "@azure/monitor-opentelemetry";
+import { TableAuditTrail } from "../audit/table-audit-trail.js";
 import { liveSettingsFromAppSettings, settingsFromAppSettings } from "../config/app-settings.js";
 import { resolveRunConfig } from "../config/resolve-run-config.js";
 import { GraphEntraDirectory } from "../entra/graph-entra-directory.js";
@@ -72,7 +73,8 @@ export async function buildLiveDeps(env: Environment): Promise<LiveDeps> {
     tablePrefix: settings.SYNC_TABLE_PREFIX,
   });
   const queue = new StorageSyncQueue({ storage: settings.storage, queueName: SYNC_QUEUE_NAME });
-  await Promise.all([state.initialize(), queue.initialize()]);
+  const audit = new TableAuditTrail({ storage: settings.storage, tablePrefix: settings.SYNC_TABLE_PREFIX });
+  await Promise.all([state.initialize(), queue.initialize(), audit.initialize()]);
   return {
     config,
     settings,
@@ -91,6 +93,7 @@ export async function buildLiveDeps(env: Environment): Promise<LiveDeps> {
     owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     newId: () => randomUUID(),
     newSecret: () => randomBytes(48).toString("base64url"),
+    audit,
   };
 }
 

@@ -1,4 +1,4 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import { app } from "@azure/functions";
 import { z } from "zod";
 import { describeError } from "../errors/sync-error.js";
 import type { LiveDeps } from "../live/live-deps.js";
@@ -8,17 +8,8 @@ import { buildStatusReport } from "../status/build-status-report.js";
 import { healthThresholdsFromEnv } from "../status/health-thresholds-from-env.js";
 import type { HealthThresholds } from "../status/judge-health.js";
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from "../status/status-page.js";
-import { getLiveDeps, withContextLogger } from "./runtime.js";
-
-type HttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
-
-const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" };
-
-const json = (status: number, body: unknown): HttpResponseInit => ({
-  status,
-  headers: { "content-type": "application/json; charset=utf-8", ...NO_STORE },
-  body: JSON.stringify(body),
-});
+import { getLiveDeps } from "./runtime.js";
+import { depsOrAnswer, type HttpHandler, json, NO_STORE, SUBJECT } from "./status-http.js";
 
 /** GET /api/status: the status report as JSON (never a secret). 503 when the app's dependencies cannot be built. */
 export function createStatusHandler(
@@ -26,14 +17,9 @@ export function createStatusHandler(
   thresholds: Partial<HealthThresholds> = {},
 ): HttpHandler {
   return async (_request, context) => {
-    let deps: LiveDeps;
-    try {
-      deps = await getDeps();
-    } catch (error) {
-      context.warn(`status: ${describeError(error)}`);
-      return json(503, { error: `the app is not configured or its storage is unreachable: ${describeError(error)}` });
-    }
-    return json(200, await buildStatusReport(deps, { thresholds }));
+    const built = await depsOrAnswer(getDeps, context);
+    if ("answer" in built) return built.answer;
+    return json(200, await buildStatusReport(built.deps, { thresholds }));
   };
 }
 
@@ -51,19 +37,16 @@ export function createStatusPageHandler(): HttpHandler {
   });
 }
 
-const ENTRA_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const expectedPlan = z.string().min(1).max(64).optional();
 
-/** The resync request body: exactly one of `group` (an Entra object id) or `user` (UPN, mail or MI username). */
+/**
+ * The resync request body: exactly one of `group` (a synced group's Entra object id or display name) or `user` (UPN,
+ * mail or MI username).
+ */
 export const resyncBodySchema = z.union([
-  z.strictObject({ group: z.string().regex(ENTRA_ID, "group must be an Entra object id (a GUID)"), expectedPlan }),
+  z.strictObject({ group: SUBJECT("group"), expectedPlan }),
   z.strictObject({
-    user: z
-      .string()
-      .trim()
-      .min(1, "user must not be empty")
-      .max(256)
-      .refine((u) => !/[\s\p{Cc}]/u.test(u), "user must be one UPN, mail or MI username"),
+    user: SUBJECT("user").refine((u) => !/\s/u.test(u), "user must be one UPN, mail or MI username"),
     expectedPlan,
   }),
 ]);
@@ -71,7 +54,7 @@ export const resyncBodySchema = z.union([
 const MAX_BODY_BYTES = 4096;
 
 /**
- * POST /api/status/resync?mode=plan|apply (default plan), body `{ "group": "<id>" }` or `{ "user": "<upn>" }`, with
+ * POST /api/status/resync?mode=plan|apply (default plan), body `{ "group": "<id or name>" }` or `{ "user": "<upn>" }`, with
  * an optional `expectedPlan` (the plan's `planDigest`) for apply. 200 with the outcome; 400 bad input; 404 not a
  * synced group; 409 a worker holds the scope; 502 Entra or MI failed (nothing written).
  */
@@ -88,22 +71,19 @@ export function createStatusResyncHandler(getDeps: () => Promise<LiveDeps>): Htt
     try {
       raw = JSON.parse(text);
     } catch {
-      return json(400, { error: 'body must be JSON: { "group": "<entra id>" } or { "user": "<upn>" }' });
+      return json(400, { error: 'body must be JSON: { "group": "<entra id or name>" } or { "user": "<upn>" }' });
     }
     const parsed = resyncBodySchema.safeParse(raw);
     if (!parsed.success) {
       const reasons = parsed.error.issues.map((i) => i.message).join("; ");
-      return json(400, { error: `expected { "group": "<entra id>" } or { "user": "<upn>" }: ${reasons}` });
+      return json(400, { error: `expected { "group": "<entra id or name>" } or { "user": "<upn>" }: ${reasons}` });
     }
     const body = parsed.data;
     const target: ResyncRequest =
-      "group" in body ? { kind: "group", groupId: body.group } : { kind: "user", user: body.user };
-    let deps: LiveDeps;
-    try {
-      deps = withContextLogger(await getDeps(), context);
-    } catch (error) {
-      return json(503, { error: `the app is not configured or its storage is unreachable: ${describeError(error)}` });
-    }
+      "group" in body ? { kind: "group", group: body.group } : { kind: "user", user: body.user };
+    const built = await depsOrAnswer(getDeps, context);
+    if ("answer" in built) return built.answer;
+    const deps = built.deps;
     try {
       const outcome = await resyncOnDemand(
         deps,

@@ -1,3 +1,4 @@
+import type { AuditLog } from "../audit/audit-log.js";
 import type { LiveSettings } from "../config/app-settings.js";
 import type { RunConfig } from "../config/resolve-run-config.js";
 import type { EntraChangeFeed } from "../entra/entra-change-feed.js";
@@ -5,6 +6,7 @@ import type { EntraSubscriptions } from "../entra/entra-subscriptions.js";
 import type { Logger } from "../logging/logger.js";
 import type { SyncQueue } from "../state/sync-queue.js";
 import type { SyncStateStore } from "../state/sync-state-store.js";
+import type { AuditContext, AuditTrail } from "../sync/audit-trail.js";
 import type { EntraDirectory } from "../sync/ports/entra-directory.js";
 import type { MiDirectory } from "../sync/ports/mi-directory.js";
 
@@ -27,4 +29,8 @@ export interface LiveDeps {
   newId: () => string;
   /** A fresh clientState secret (≤128 characters). */
   newSecret: () => string;
+  /** The audit trail (`<prefix>Audit`): every applied plan is recorded there, under `run`. */
+  audit?: AuditTrail & AuditLog;
+  /** The run this invocation records as (set by the entry point that started it); without it nothing is recorded. */
+  run?: AuditContext;
 }

@@ -68,6 +68,15 @@ export async function processSyncMessage(
     return { message: undefined, run, disposition: "poisoned" };
   }
   const message = parsed.data;
+  // Every plan this message applies is recorded in the audit trail as this run, on the path its reason names.
+  deps = {
+    ...deps,
+    run: {
+      runId: base.runId,
+      path: message.kind === "lifecycle" ? "resync" : message.reason,
+      ...(message.kind !== "lifecycle" && message.reason === "notification" ? { triggeredAt: message.at } : {}),
+    },
+  };
   const detail: NonNullable<RunRecord["detail"]> = { message: message.kind, dequeueCount: context.dequeueCount };
   if (message.failures) detail.failures = message.failures;
   if (message.redriven) detail.redriven = message.redriven;

@@ -7,8 +7,11 @@ import { runRecordOf } from "./run-record.js";
 import { syncEverything, syncGroupScope } from "./sync-group-scope.js";
 import { LeaseSet, withLeases } from "./with-lease.js";
 
-/** What to resync: one synced Entra group (by object id), or one user (UPN, mail or MI username). */
-export type ResyncRequest = { kind: "group"; groupId: string } | { kind: "user"; user: string };
+/**
+ * What to resync: one synced Entra group (by object id, or by display name, case-insensitively), or one user (UPN,
+ * mail or MI username).
+ */
+export type ResyncRequest = { kind: "group"; group: string } | { kind: "user"; user: string };
 
 /** One operation of the plan or of the applied result. */
 export interface ResyncOperation {
@@ -73,10 +76,10 @@ export async function resyncOnDemand(
 ): Promise<ResyncOutcome> {
   const target = await targetOf(deps, request);
   const extraWarnings = target.warnings;
-  const runOnce = (leases: LeaseSet, runMode: "plan" | "apply"): Promise<SyncResult> =>
+  const runOnce = (leases: LeaseSet, runMode: "plan" | "apply", as: LiveDeps = deps): Promise<SyncResult> =>
     (target.kind === "group"
-      ? syncGroupScope(deps, [target.groupId], leases, { mode: runMode })
-      : syncEverything(deps, leases, { mode: runMode, options: target.options })
+      ? syncGroupScope(as, [target.groupId], leases, { mode: runMode })
+      : syncEverything(as, leases, { mode: runMode, options: target.options })
     ).then((outcome) => outcome.result);
   if (mode === "plan" || deps.config.mode === "plan") {
     const leases = new LeaseSet(deps.state, deps.owner);
@@ -85,9 +88,10 @@ export async function resyncOnDemand(
   }
   const startedAt = deps.now().toISOString();
   const base = { runId: deps.newId(), kind: "worker" as const, trigger: "on-demand", startedAt };
+  const recorded: LiveDeps = { ...deps, run: { runId: base.runId, path: "resync" } };
   const detail: Record<string, string> =
     request.kind === "group"
-      ? { request: "group", group: request.groupId.toLowerCase() }
+      ? { request: "group", group: request.group.toLowerCase() }
       : { request: "user", user: request.user };
   return withLeases(deps, [], async (leases) => {
     if (options.expectedPlan !== undefined) {
@@ -101,7 +105,7 @@ export async function resyncOnDemand(
     }
     let result: SyncResult;
     try {
-      result = await runOnce(leases, "apply");
+      result = await runOnce(leases, "apply", recorded);
     } catch (error) {
       await deps.state.recordRun(
         runRecordOf({ ...base, finishedAt: deps.now().toISOString(), detail }, undefined, error),
@@ -130,15 +134,20 @@ async function targetOf(
     }
     return { kind: "user", options: { ...deps.config.sync, selectUsers: [request.user] }, warnings: [] };
   }
-  const id = request.groupId.toLowerCase();
+  const wanted = request.group.trim().toLowerCase();
   const resolution = await deps.entra.resolveGroups(deps.config.selector);
   const synced = resolution.groups.map((g) => g.id.toLowerCase());
-  if (!synced.includes(id)) {
+  const named = resolution.groups.filter(
+    (g) => g.id.toLowerCase() === wanted || g.displayName.toLowerCase() === wanted,
+  );
+  if (named.length === 0) {
     throw new NotSyncedError(
       "status.group_not_synced",
-      `Entra group ${id} is not one of the groups this app syncs (SYNC_GROUPS / SYNC_FILTER); nothing was done`,
+      `Entra group ${wanted} is not one of the groups this app syncs (SYNC_GROUPS / SYNC_FILTER); nothing was done`,
     );
   }
+  // Two synced groups of one name land in one MI group, which a resync of either reads whole anyway.
+  const id = named[0]!.id.toLowerCase();
   const all = Boolean(deps.config.sync.targetGroup);
   return {
     kind: "group",

@@ -8,6 +8,7 @@ import { applyPlanned, readSnapshots } from "../sync/run-sync.js";
 import type { MiSnapshot } from "../sync/snapshot.js";
 import type { SyncOptions } from "../sync/sync-options.js";
 import type { SyncResult } from "../sync/sync-result.js";
+import { auditPort } from "./audit-port.js";
 import type { LiveDeps } from "./live-deps.js";
 import { usersMessages } from "./sync-message.js";
 import { stateLedger } from "./user-ledger.js";
@@ -63,6 +64,7 @@ export async function syncGroupScope(
       entra: deps.entra,
       mi: deps.mi,
       logger: deps.logger,
+      ...auditPort(deps),
       ledger: stateLedger(deps.state, deps.now, { users: plan.snapshotUsers, previous: ledger }),
     },
     { abortSignal: leases.signal },
@@ -118,6 +120,7 @@ export async function syncEverything(
       entra: deps.entra,
       mi: deps.mi,
       logger: deps.logger,
+      ...auditPort(deps),
       ledger: stateLedger(deps.state, deps.now, { users: plan.snapshotUsers, previous: ledger, forgetOthers }),
     },
     { abortSignal: leases.signal },

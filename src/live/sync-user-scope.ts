@@ -11,6 +11,7 @@ import { applyPlanned } from "../sync/run-sync.js";
 import type { EntraSnapshot, GroupMembersRead, MiSnapshot } from "../sync/snapshot.js";
 import { requiredAttributes } from "../sync/sync-options.js";
 import type { SyncResult } from "../sync/sync-result.js";
+import { auditPort } from "./audit-port.js";
 import { chainsOrLay } from "./delta-chains.js";
 import type { LiveDeps } from "./live-deps.js";
 import { miGroupsCache } from "./mi-groups-cache.js";
@@ -92,6 +93,7 @@ export async function syncUserScope(
       entra: deps.entra,
       mi: deps.mi,
       logger: deps.logger,
+      ...auditPort(deps),
       ledger: stateLedger(deps.state, deps.now, { users: contexts.keys(), previous }),
     },
     { abortSignal: leases.signal },
@@ -230,7 +232,7 @@ async function stillClaiming(
 }
 
 /** What a user claims now: undefined unless it is a selected member of a synced group. */
-function claimOf(
+export function claimOf(
   context: UserContext,
   synced: ReadonlyMap<string, DirectoryGroup>,
   options: LiveDeps["config"]["sync"],
@@ -251,7 +253,7 @@ function syncedGroups(chains: readonly DeltaChain[]): Map<string, DirectoryGroup
 }
 
 /** Entra as the scope knows it: every synced group, each with the scope's users that are in it. */
-function entraSnapshot(
+export function entraSnapshot(
   contexts: ReadonlyMap<string, UserContext>,
   synced: ReadonlyMap<string, DirectoryGroup>,
 ): EntraSnapshot {
@@ -267,7 +269,8 @@ function entraSnapshot(
   return { groups: [...synced.values()], members, users };
 }
 
-function byGroup(rows: readonly MiMembership[]): Map<string, MiMembership[]> {
+/** MI membership rows by group, each row once. */
+export function byGroup(rows: readonly MiMembership[]): Map<string, MiMembership[]> {
   const map = new Map<string, MiMembership[]>();
   const seen = new Set<string>();
   for (const row of rows) {

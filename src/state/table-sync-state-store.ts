@@ -35,6 +35,7 @@ import type {
   SyncStateStore,
   UserLedgerEntry,
 } from "./sync-state-store.js";
+import { tablePrefix } from "./table-prefix.js";
 import { toTableKey } from "./to-table-key.js";
 import {
   CLAIM_PARTITION,
@@ -66,8 +67,6 @@ const TABLE_SUFFIX: Record<TableRole, string> = {
   idMap: "IdMap",
   runs: "Runs",
 };
-/** Table names are 3–63 letters and digits starting with a letter; the longest suffix is 13 characters. */
-const TABLE_PREFIX = /^[A-Za-z][A-Za-z0-9]{0,49}$/;
 /** Table transactions take at most 100 operations, all in one partition. */
 const TRANSACTION_LIMIT = 100;
 /** Concurrent point reads in `getIdMappings`. */
@@ -80,13 +79,7 @@ export class TableSyncStateStore implements SyncStateStore {
   private readonly now: () => Date;
 
   constructor(options: TableSyncStateStoreOptions) {
-    const prefix = options.tablePrefix ?? "misync";
-    if (!TABLE_PREFIX.test(prefix)) {
-      throw new UsageError(
-        "state.invalid_name",
-        `Table prefix "${prefix}" is not valid: use 1–50 letters and digits, starting with a letter.`,
-      );
-    }
+    const prefix = tablePrefix(options.tablePrefix);
     this.now = options.now ?? (() => new Date());
     const storage = storageOf(options);
     const client = (role: TableRole): TableClient => tableClientFor(storage, `${prefix}${TABLE_SUFFIX[role]}`);

@@ -1,6 +1,7 @@
 import { describeError } from "../errors/sync-error.js";
 import type { LiveDeps } from "../live/live-deps.js";
 import type { DeltaChain, RunRecord, SubscriptionRecord } from "../state/sync-state-store.js";
+import { ACTIVITY_HOURS, type ActivityHour, buildActivity } from "./build-activity.js";
 import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds, type HealthVerdict, judgeHealth } from "./judge-health.js";
 
 /** One run, as the status surface shows it. */
@@ -21,6 +22,8 @@ export interface RunSummary {
 /** One Graph subscription: never its clientState, nor its notification URL (which carries the function key). */
 export interface SubscriptionSummary {
   resource: string;
+  /** The group's name, for a subscription on one group. */
+  name?: string;
   kind: SubscriptionRecord["kind"];
   expires: string;
   /** Negative once expired; one decimal. */
@@ -32,6 +35,8 @@ export interface ChainSummary {
   chainId: string;
   kind: DeltaChain["kind"];
   groupCount: number;
+  /** The groups' names as last read (the ids are in the report's `groupNames`). */
+  groups: { id: string; name: string }[];
   /** Hours since the link was stored (one decimal), or "none yet" before the chain's first round. */
   deltaLinkAgeHours: number | "none yet";
   updatedAt: string;
@@ -49,6 +54,10 @@ export interface StatusReport {
   queue: { queued: number; poison: number } | null;
   /** The newest reconcile run, with `finishedAt` as `when`; null when none is among the runs read. */
   lastReconcile: { when: string; status: RunRecord["status"] } | null;
+  /** Every synced Entra group's name as last read, by id (from the delta chains): the page shows names, ids on hover. */
+  groupNames: Record<string, string>;
+  /** The last 24 hours from the audit trail, hour by hour; null when the trail is missing or unreadable. */
+  activity: ActivityHour[] | null;
 }
 
 export interface StatusReportOptions {
@@ -67,18 +76,19 @@ const SECRET_KEY = /secret|client.?state|password|token|key|code|sig/i;
  * state or queue read that fails: the report then says "failing" and names what could not be read.
  */
 export async function buildStatusReport(
-  deps: Pick<LiveDeps, "state" | "queue" | "now" | "settings">,
+  deps: Pick<LiveDeps, "state" | "queue" | "now" | "settings" | "audit">,
   options: StatusReportOptions = {},
 ): Promise<StatusReport> {
   const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.thresholds };
-  const [runs, subscriptions, groupChains, userChains, queue] = await Promise.allSettled([
+  const now = deps.now();
+  const [runs, subscriptions, groupChains, userChains, queue, trailRuns] = await Promise.allSettled([
     deps.state.listRuns({ limit: RUNS_JUDGED }),
     deps.state.listSubscriptions(),
     deps.state.listDeltaChains("groups"),
     deps.state.listDeltaChains("users"),
     deps.queue.depth(),
+    deps.audit ? deps.audit.listRunsSince(new Date(now.getTime() - ACTIVITY_WINDOW_MS)) : Promise.reject("none"),
   ]);
-  const now = deps.now();
   const unreadable: string[] = [];
   const settled = <T>(result: PromiseSettledResult<T>, what: string, fallback: T): T => {
     if (result.status === "fulfilled") return result.value;
@@ -115,6 +125,13 @@ export async function buildStatusReport(
       ? { level: "failing", reasons: [...unreadable, ...(judged.level === "healthy" ? [] : judged.reasons)] }
       : judged;
   const reconcile = runList.find((r) => r.kind === "reconcile");
+  const groupNames: Record<string, string> = {};
+  for (const chain of chainList) {
+    chain.groupIds.forEach((id, i) => {
+      const name = chain.groupNames?.[i];
+      if (name !== undefined) groupNames[id.toLowerCase()] = name;
+    });
+  }
   const hoursSince = (iso: string): number => round1((now.getTime() - Date.parse(iso)) / 3_600_000);
   return {
     generatedAt: now.toISOString(),
@@ -123,6 +140,9 @@ export async function buildStatusReport(
     subscriptions: subList
       .map((s) => ({
         resource: s.resource,
+        ...(s.groupId !== undefined && groupNames[s.groupId.toLowerCase()] !== undefined
+          ? { name: groupNames[s.groupId.toLowerCase()] }
+          : {}),
         kind: s.kind,
         expires: s.expirationDateTime,
         hoursLeft: round1((Date.parse(s.expirationDateTime) - now.getTime()) / 3_600_000),
@@ -133,14 +153,19 @@ export async function buildStatusReport(
         chainId: c.chainId,
         kind: c.kind,
         groupCount: c.groupIds.length,
+        groups: c.groupIds.map((id) => ({ id: id.toLowerCase(), name: groupNames[id.toLowerCase()] ?? id })),
         deltaLinkAgeHours: c.deltaLink === undefined ? ("none yet" as const) : hoursSince(c.updatedAt),
         updatedAt: c.updatedAt,
       }))
       .sort((a, b) => a.chainId.localeCompare(b.chainId, "en", { numeric: true })),
     queue: depth,
     lastReconcile: reconcile ? { when: reconcile.finishedAt, status: reconcile.status } : null,
+    groupNames,
+    activity: trailRuns.status === "fulfilled" ? buildActivity(trailRuns.value, now) : null,
   };
 }
+
+const ACTIVITY_WINDOW_MS = ACTIVITY_HOURS * 3_600_000;
 
 function summarizeRun(run: RunRecord): RunSummary {
   const detail: RunSummary["detail"] = {};

@@ -1,5 +1,6 @@
 import type { Logger } from "../logging/logger.js";
 import { applyPlan } from "./apply.js";
+import type { AuditContext, AuditTrail } from "./audit-trail.js";
 import type { Plan } from "./plan/plan-model.js";
 import type { PlanScope } from "./plan/plan-scope.js";
 import { planSync } from "./plan/plan-sync.js";
@@ -36,6 +37,8 @@ export interface SyncPorts {
   mi: MiDirectory;
   logger: Logger;
   ledger?: IdentityLedger;
+  /** Where the run's operations are recorded, and as which run (absent: not recorded; the CLI's default). */
+  audit?: { trail: AuditTrail; context: AuditContext };
 }
 
 export interface SyncHooks {
@@ -66,7 +69,8 @@ async function readAndPlan(request: SyncRequest, ports: SyncPorts, hooks: SyncHo
 
 /**
  * The tail every path shares once it holds a plan, whatever read it (whole groups, or some users): the removal guard,
- * then (unless `plan` mode or refused) apply, the result, and the ledger. One place, so that no path can skip a step.
+ * then (unless `plan` mode or refused) apply, the result, the audit trail and the ledger. One place, so that no path
+ * can skip a step. A refused plan is recorded in the trail too (its operations skipped), a dry run is not.
  */
 export async function applyPlanned(
   plan: Plan,
@@ -80,7 +84,10 @@ export async function applyPlanned(
       `(limit ${verdict.limit ?? "none"} of ${verdict.base ?? "unknown"} managed memberships)`,
   );
   if (request.mode === "plan" || !verdict.allowed) {
-    return buildResult({ plan, verdict, dryRun: request.mode === "plan" });
+    const result = buildResult({ plan, verdict, dryRun: request.mode === "plan" });
+    // A plan whose guard needs a base the snapshot lacks is not refused but read again wider by the caller.
+    if (request.mode === "apply" && !verdict.needsBase) await recordAudit(plan, result, ports);
+    return result;
   }
   hooks.onPlan?.(plan.operations.length);
   const outcome = await applyPlan(plan, ports.mi, {
@@ -97,8 +104,22 @@ export async function applyPlanned(
     createdGroups: outcome.createdGroups,
     ...(outcome.abortedBy ? { abortedBy: outcome.abortedBy } : {}),
   });
+  // The trail before the ledger: a ledger write that fails fails the run, whose retry finds MI done and nothing to
+  // record, so the trail must already hold what apply did.
+  await recordAudit(plan, result, ports);
   if (ports.ledger) await ports.ledger.record(plan, result);
   return result;
+}
+
+/** Records the run in the audit trail, if it has one; a trail that cannot be written is a warning of the run. */
+async function recordAudit(plan: Plan, result: SyncResult, ports: Pick<SyncPorts, "audit" | "logger">): Promise<void> {
+  if (!ports.audit) return;
+  const outcome = await ports.audit.trail.record(plan, result, ports.audit.context);
+  if (outcome.error === undefined) return;
+  const warning = `audit trail: the operations of run ${ports.audit.context.runId} were not recorded: ${outcome.error}`;
+  ports.logger.warn(warning);
+  result.warnings.push(warning);
+  result.counts.warnings += 1;
 }
 
 /**

@@ -17,6 +17,9 @@ import { createGraphNotificationsHandler } from "../../src/functions/graph-notif
 import { createReconcileHandler } from "../../src/functions/reconcile.js";
 import { buildLiveDeps } from "../../src/functions/runtime.js";
 import { createStatusHandler, createStatusPageHandler, createStatusResyncHandler } from "../../src/functions/status.js";
+import { createStatusAuditHandler } from "../../src/functions/status-audit.js";
+import { createStatusExplainHandler } from "../../src/functions/status-explain.js";
+import { createStatusNamesHandler } from "../../src/functions/status-names.js";
 import { createSubscriptionsHandler } from "../../src/functions/subscriptions.js";
 import { createSyncWorkerHandler } from "../../src/functions/sync-worker.js";
 import type { LiveDeps } from "../../src/live/live-deps.js";
@@ -35,7 +38,8 @@ import {
 // docs/security.md "no secret anywhere" (#11): every path the product has today runs with every secret set, and every
 // byte it writes is scanned for each secret: the CLI's stdout and stderr (success and failure), each Functions
 // handler's answer and log lines, the status JSON and page, this process's stdout and stderr (the live path logs
-// there), run records and every other table row, queue messages, and the sandbox's live lab end to end.
+// there), run records and every other table row (the audit trail included), queue messages, the status routes (the
+// audit trail, explain, suggestions), `explain` on the command line, and the sandbox's live lab end to end.
 
 const root = join(__dirname, "..", "..", "..");
 const tag = (name: string): string => `${name}-${randomBytes(16).toString("base64url")}`;
@@ -161,6 +165,14 @@ test("no secret anywhere: CLI, every function, status, run records, tables, logs
           ok: true,
         },
         { name: "MI personal token", args: ["provision", "Sales", "-v"], env: { MI_API_TOKEN: miToken }, ok: true },
+        { name: "explain a user", args: ["explain", "ann@contoso.com", "Sales", "-v"], ok: true },
+        { name: "explain a group --json", args: ["explain", "Sales", "Sales", "--json"], ok: true },
+        {
+          name: "explain, wrong MI key",
+          args: ["explain", "ann@contoso.com", "Sales"],
+          env: { MI_APPLICATION_KEY: wrongMiKey },
+          ok: false,
+        },
         {
           name: "PEM text as the certificate setting",
           args: ["provision", "Sales", "-v"],
@@ -318,6 +330,15 @@ test("no secret anywhere: CLI, every function, status, run records, tables, logs
         });
       }
       await host("/api/status/resync?mode=apply", { method: "POST", body: "{not json" });
+      await host("/api/status/resync?mode=plan", { method: "POST", body: JSON.stringify({ group: "Sales" }) });
+      assert.equal(await host("/api/status/audit?group=Sales&limit=1000"), 200);
+      assert.equal(await host("/api/status/audit?user=ann@contoso.com"), 200);
+      const [lastRun] = await deps.state.listRuns({ limit: 1 });
+      assert.equal(await host(`/api/status/audit?run=${lastRun?.runId}`), 200);
+      assert.equal(await host("/api/status/explain?q=ann@contoso.com"), 200);
+      assert.equal(await host("/api/status/explain?q=Sales"), 200);
+      assert.equal(await host("/api/status/names?q=a"), 200);
+      assert.equal(await host("/api/status/explain?q=%07"), 400);
 
       // The handlers once more, called directly, so that every log line of every level is kept.
       const worker = createSyncWorkerHandler(getDeps);
@@ -373,6 +394,16 @@ test("no secret anywhere: CLI, every function, status, run records, tables, logs
         capturingContext(written, "status resync"),
       );
       written.add("status resync answer", resync);
+      for (const [name, handler, url] of [
+        ["status audit", createStatusAuditHandler(getDeps), "https://f.example/api/status/audit?user=ann@contoso.com"],
+        ["status explain", createStatusExplainHandler(getDeps), "https://f.example/api/status/explain?q=Sales"],
+        ["status names", createStatusNamesHandler(getDeps), "https://f.example/api/status/names?q=s"],
+      ] as const) {
+        written.add(
+          `${name} answer`,
+          await handler(new HttpRequest({ method: "GET", url }), capturingContext(written, name)),
+        );
+      }
       await live.runner.idle();
 
       const runs = await deps.state.listRuns({ limit: 200 });

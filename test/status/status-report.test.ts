@@ -74,7 +74,7 @@ test("resync a group on demand: the plan writes nothing and shows the change; ap
     live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.dan!);
     const writes = live.lab.mi.requests.writes;
     const runsBefore = (await live.deps.state.listRuns({ limit: 100 })).length;
-    const plan = await resyncOnDemand(live.deps, { kind: "group", groupId: tenant.groups.Sales! }, "plan");
+    const plan = await resyncOnDemand(live.deps, { kind: "group", group: tenant.groups.Sales! }, "plan");
     assert.equal(live.lab.mi.requests.writes, writes, "plan mode writes nothing to MI");
     assert.equal((await live.deps.state.listRuns({ limit: 100 })).length, runsBefore, "nor a run record");
     assert.equal(plan.outcome, "planned");
@@ -87,7 +87,7 @@ test("resync a group on demand: the plan writes nothing and shows the change; ap
     assert.ok(add.reason.length > 0, "each operation says why");
     assert.ok(!miMembers(live.lab, "Sales").includes("dan@contoso.com"));
 
-    const applied = await resyncOnDemand(live.deps, { kind: "group", groupId: tenant.groups.Sales! }, "apply", {
+    const applied = await resyncOnDemand(live.deps, { kind: "group", group: tenant.groups.Sales! }, "apply", {
       expectedPlan: plan.planDigest,
     });
     assert.equal(applied.outcome, "applied", JSON.stringify(applied));
@@ -111,7 +111,7 @@ test("apply with a stale plan digest writes nothing and returns the current plan
   const engineering = mi.groupByName("Engineering")!;
   mi.removeMembership(mi.membership(cat.id, engineering.id)!.id);
   const writes = live.lab.mi.requests.writes;
-  const outcome = await resyncOnDemand(live.deps, { kind: "group", groupId: tenant.groups.Engineering! }, "apply", {
+  const outcome = await resyncOnDemand(live.deps, { kind: "group", group: tenant.groups.Engineering! }, "apply", {
     expectedPlan: "not-the-current-plan",
   });
   assert.equal(outcome.outcome, "plan-changed");
@@ -145,7 +145,7 @@ test("resync a user on demand: only that user's changes, planned then applied", 
   assert.equal(nobody.operations.length, 0);
   assert.match(nobody.warnings.join(" "), /No member of a synced group matches 'nobody@contoso\.com'/);
   // Put cat back so the app is in step again.
-  await resyncOnDemand(live.deps, { kind: "group", groupId: tenant.groups.Engineering! }, "apply");
+  await resyncOnDemand(live.deps, { kind: "group", group: tenant.groups.Engineering! }, "apply");
   assert.ok(miMembers(live.lab, "Engineering").includes("cat@contoso.com"));
 });
 
@@ -159,7 +159,8 @@ test("POST /api/status/resync: validated input, plan by default, apply on ?mode=
   const bad: [unknown, RegExp][] = [
     ["not json", /body must be JSON/],
     [{}, /expected \{ "group"/],
-    [{ group: "Sales" }, /group must be an Entra object id/],
+    [{ group: " " }, /group must not be empty/],
+    [{ group: "Sa\u0007les" }, /group must not hold control characters/],
     [{ group: tenant.groups.Sales, user: "ann@contoso.com" }, /expected/],
     [{ user: "" }, /user must not be empty/],
   ];
@@ -192,6 +193,109 @@ test("POST /api/status/resync: validated input, plan by default, apply on ?mode=
     assert.equal((JSON.parse(apply.text) as { outcome: string }).outcome, "applied");
     assert.ok(!miMembers(live.lab, "Sales").includes("ann@contoso.com"));
   } finally {
+    live.lab.graph.notifications.resume();
+  }
+  await live.runner.idle();
+});
+
+test("resync by group name: the same as by its id; a name not synced is 404", async () => {
+  const post = (body: unknown) =>
+    call("/api/status/resync", { method: "POST", body: JSON.stringify(body) }).then((r) => ({
+      ...r,
+      json: JSON.parse(r.text) as { groups?: string[]; error?: string },
+    }));
+  const byName = await post({ group: "sales" });
+  assert.equal(byName.status, 200, byName.text);
+  assert.deepEqual(byName.json.groups, ["Sales"]);
+  const notSynced = await post({ group: "Platform" });
+  assert.equal(notSynced.status, 404, notSynced.text);
+  assert.match(String(notSynced.json.error), /not one of the groups this app syncs/);
+});
+
+test("GET /api/status/audit, /explain and /names: validated input, behind the function key", async () => {
+  for (const path of ["/api/status/audit?user=ann@contoso.com", "/api/status/explain?q=Sales", "/api/status/names"]) {
+    assert.equal((await call(path, {}, null)).status, 401, `${path} needs the key`);
+  }
+  const bad: [string, RegExp][] = [
+    ["/api/status/audit", /exactly one of user, group or run/],
+    ["/api/status/audit?user=ann@contoso.com&group=Sales", /exactly one/],
+    ["/api/status/audit?run=a%20b", /run must be a run id/],
+    ["/api/status/audit?user=ann@contoso.com&limit=0", /limit/],
+    ["/api/status/audit?user=ann@contoso.com&sort=x", /sort/],
+    ["/api/status/explain", /q/],
+    ["/api/status/explain?q=ann@contoso.com&kind=robot", /kind/],
+    ["/api/status/names?q=%07", /control characters/],
+  ];
+  for (const [path, reason] of bad) {
+    const res = await call(path);
+    assert.equal(res.status, 400, `${path} → ${res.text}`);
+    assert.match((JSON.parse(res.text) as { error: string }).error, reason, path);
+  }
+
+  const audit = await call("/api/status/audit?group=Sales&limit=500");
+  assert.equal(audit.status, 200, audit.text);
+  const page = JSON.parse(audit.text) as { entries: { op: string; group?: { name: string } }[]; truncated: boolean };
+  assert.ok(
+    page.entries.some((e) => e.op === "createGroup"),
+    "the reconcile created Sales",
+  );
+  assert.ok(page.entries.every((e) => e.group?.name === "Sales"));
+
+  const explained = await call(`/api/status/explain?q=${encodeURIComponent("Sales")}`);
+  assert.equal(explained.status, 200, explained.text);
+  const group = JSON.parse(explained.text) as {
+    kind: string;
+    counts: { miMembers: number };
+    chain: { chainId: string } | null;
+    subscription: { resource: string } | null;
+  };
+  assert.equal(group.kind, "group");
+  assert.equal(group.chain?.chainId, "groups-0");
+  assert.equal(group.subscription?.resource, `groups/${tenant.groups.Sales}`);
+  assert.ok(group.counts.miMembers >= 3);
+
+  const names = await call("/api/status/names?q=s");
+  assert.equal(names.status, 200, names.text);
+  assert.deepEqual((JSON.parse(names.text) as { groups: { name: string; id?: string }[] }).groups, [
+    { name: "Sales", id: tenant.groups.Sales },
+  ]);
+});
+
+test("explain in the app weighs, through the user ledger, the other users claiming a name (a clash), writing nothing", async () => {
+  live.lab.graph.notifications.pause();
+  const eve = live.lab.graph.directory.addUser({
+    userPrincipalName: "eve@contoso.com",
+    mail: "bob@contoso.com",
+    givenName: "Eve",
+    surname: "Tester",
+    accountEnabled: true,
+  }).id;
+  live.lab.graph.directory.addMember(tenant.groups.Sales!, eve);
+  try {
+    const writes = live.lab.mi.requests.writes;
+    const res = await call("/api/status/explain?q=eve@contoso.com");
+    assert.equal(res.status, 200, res.text);
+    const x = JSON.parse(res.text) as {
+      kind: string;
+      problems: { code: string; message: string }[];
+      operations: unknown[];
+      alsoWeighed: string[];
+      groups: { group: string; verdict: string }[];
+    };
+    assert.equal(x.kind, "user");
+    assert.deepEqual(x.problems, [
+      {
+        code: "duplicate-email",
+        message: "two Entra users would have the email 'bob@contoso.com'; 'eve@contoso.com' was not written",
+      },
+    ]);
+    assert.deepEqual(x.operations, [], "never bob's account updated with eve's name");
+    assert.deepEqual(x.alsoWeighed, ["bob@contoso.com"], "bob, found through the ledger");
+    assert.match(x.groups.find((g) => g.group === "Sales")?.verdict ?? "", /^not written: two Entra users/);
+    assert.equal(live.lab.mi.requests.writes, writes, "explain writes nothing");
+    assert.equal((await live.deps.state.getUserEntries([eve])).size, 0, "nor a ledger claim");
+  } finally {
+    live.lab.graph.directory.removeMember(tenant.groups.Sales!, eve);
     live.lab.graph.notifications.resume();
   }
   await live.runner.idle();

@@ -1,7 +1,7 @@
 import type { MiGroup, MiUser } from "../model.js";
 import type { EntraSnapshot, MiSnapshot } from "../snapshot.js";
 import type { SyncOptions } from "../sync-options.js";
-import type { PlanOperation, PlanProblem } from "./plan-model.js";
+import type { PlanNote, PlanOperation, PlanProblem } from "./plan-model.js";
 import type { PlanScope } from "./plan-scope.js";
 import { groupKey } from "./target-groups.js";
 
@@ -28,6 +28,8 @@ export interface PlanContext {
   readonly operations: PlanOperation[];
   readonly problems: PlanProblem[];
   readonly warnings: string[];
+  /** Why users or memberships are left as they are (see PlanNote). */
+  readonly notes: PlanNote[];
   /** True for the MI user the API token acts as: never modified, memberships included (cli.md rule 3). */
   isActing(user: MiUser | undefined): boolean;
 }
@@ -57,6 +59,7 @@ export function planContext(entra: EntraSnapshot, mi: MiSnapshot, options: SyncO
     operations: [],
     problems: [],
     warnings: [],
+    notes: [],
     isActing: (u) => u !== undefined && acting !== undefined && lower(u.username) === acting,
   };
 }

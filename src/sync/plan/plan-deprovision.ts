@@ -11,15 +11,32 @@ import type { PlannedMemberships } from "./plan-memberships.js";
  */
 export function planDeprovision(ctx: PlanContext, memberships: PlannedMemberships): void {
   const wanted = !ctx.provision || ctx.options.leavers === "disable";
-  if (!wanted || memberships.leavers.size === 0) return;
-  if (ctx.scope === "groups") return;
+  if (!wanted || ctx.scope === "groups") return;
+  for (const admin of memberships.administratorLeavers.values()) {
+    ctx.notes.push({
+      code: "administrator",
+      username: admin.username,
+      miUserId: admin.id,
+      message: "an MI administrator is never disabled, though no synced Entra group holds it",
+    });
+  }
+  if (memberships.leavers.size === 0) return;
   if (memberships.groups.some((g) => !g.complete)) {
     ctx.warnings.push(`${memberships.leavers.size} user(s) were not disabled because a group read was incomplete`);
     return;
   }
   const leavers = [...memberships.leavers.values()].sort((a, b) => a.username.localeCompare(b.username));
   for (const member of leavers) {
-    if (!member.enabled || ctx.isActing(member)) continue;
+    if (!member.enabled) continue;
+    if (ctx.isActing(member)) {
+      ctx.notes.push({
+        code: "acting-user",
+        username: member.username,
+        miUserId: member.id,
+        message: "the MI user the API token acts as is never disabled, though no synced Entra group holds it",
+      });
+      continue;
+    }
     ctx.operations.push({
       op: "disableUser",
       miUserId: member.id,

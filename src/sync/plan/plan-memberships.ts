@@ -1,7 +1,7 @@
 import type { MiMembership, MiUser } from "../model.js";
 import { lower, type PlanContext } from "./plan-context.js";
 import type { PlannedGroups, ResolvedGroup } from "./plan-groups.js";
-import type { UserRef } from "./plan-model.js";
+import type { PlanNote, UserRef } from "./plan-model.js";
 import type { PlannedUsers, UserPlan } from "./plan-users.js";
 import { DEFAULT_GROUP_NAME, groupKey, type TargetGroup } from "./target-groups.js";
 
@@ -16,6 +16,8 @@ export interface PlannedMemberships {
   stillInEntra: Set<string>;
   /** MI users only a disabled Entra account is. */
   disabledInEntra: Set<string>;
+  /** MI administrators in synced groups whom no enabled, processed Entra user is: never disabled (rule 3). */
+  administratorLeavers: Map<string, MiUser>;
 }
 
 /**
@@ -44,6 +46,7 @@ export function planMemberships(
 
   let managed = 0;
   const leavers = new Map<string, MiUser>();
+  const administratorLeavers = new Map<string, MiUser>();
   const groups = [...planned.resolved.values()].sort((a, b) => a.name.localeCompare(b.name));
   for (const group of groups) {
     managed += group.rows.length;
@@ -76,11 +79,23 @@ export function planMemberships(
     for (const row of [...group.rows].sort((a, b) => nameOf(a).localeCompare(nameOf(b)))) {
       if (wantedMiIds.has(row.userId)) continue;
       const member = index.usersById.get(row.userId);
-      if (ctx.isActing(member) || held.has(row.userId) || !selected(row.userId)) continue;
-      if (!provision) {
-        if (stillInEntra.has(row.userId) || member?.type === "administrator") continue;
+      if (ctx.isActing(member) || held.has(row.userId)) {
+        ctx.notes.push(keptRow(member, row, group.name, ctx.isActing(member) ? "acting-user" : "held-by-problem"));
+        continue;
       }
-      if (member && !stillInEntra.has(member.id) && member.type !== "administrator") leavers.set(member.id, member);
+      if (!selected(row.userId)) continue;
+      if (!provision) {
+        if (stillInEntra.has(row.userId)) continue;
+        if (member?.type === "administrator") {
+          ctx.notes.push(keptRow(member, row, group.name, "administrator"));
+          administratorLeavers.set(member.id, member);
+          continue;
+        }
+      }
+      if (member && !stillInEntra.has(member.id)) {
+        if (member.type === "administrator") administratorLeavers.set(member.id, member);
+        else leavers.set(member.id, member);
+      }
       ctx.operations.push({
         op: "removeMember",
         membershipId: row.id,
@@ -99,6 +114,29 @@ export function planMemberships(
     leavers,
     stillInEntra,
     disabledInEntra,
+    administratorLeavers,
+  };
+}
+
+const KEPT_BECAUSE: Record<"acting-user" | "held-by-problem" | "administrator", string> = {
+  "acting-user": "the MI user the API token acts as is never modified, its memberships included",
+  "held-by-problem": "its Entra user could not be written this run (see the problems), so its memberships stay",
+  administrator: "deprovision never removes an MI administrator from a group",
+};
+
+/** The note for a membership row a rule keeps although its user is not a wanted member. */
+function keptRow(
+  member: MiUser | undefined,
+  row: MiMembership,
+  groupName: string,
+  code: keyof typeof KEPT_BECAUSE,
+): PlanNote {
+  return {
+    code,
+    username: member?.username ?? `MI user ${row.userId}`,
+    miUserId: row.userId,
+    groupName,
+    message: `stays in '${groupName}': ${KEPT_BECAUSE[code]}`,
   };
 }
 

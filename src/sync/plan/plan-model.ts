@@ -96,6 +96,26 @@ export interface PlanProblem {
 }
 
 /**
+ * Why the plan leaves a user (or one of its memberships) as it is where a reader might expect a change: a rule that
+ * holds it, said where the rule is applied. For explanations only (`explain`, the status page); apply never reads it.
+ */
+export interface PlanNote {
+  /**
+   * Stable code: `disabled-in-entra`, `not-selected` (`--process-users`), `acting-user`, `administrator`,
+   * `held-by-problem` (a user that could not be written keeps its MI account's memberships), `not-created`
+   * (`--auto-create groups`).
+   */
+  code: string;
+  /** The MI username (the mapped one for a user MI lacks). */
+  username: string;
+  entraUserId?: string;
+  miUserId?: string;
+  /** The MI group, when the rule is about a membership. */
+  groupName?: string;
+  message: string;
+}
+
+/**
  * What the plan knows of one Entra user it processed: the identity facts the live path keeps between runs (its user
  * ledger), so that a later plan limited to a few users can find every other user that claims the same MI account.
  */
@@ -133,4 +153,6 @@ export interface Plan {
   usersConsidered: number;
   /** Every Entra user processed, with what it claims and the MI user it matched. */
   identities: PlannedIdentity[];
+  /** Why users or memberships are left as they are (for explanations; absent in plans built by hand). */
+  notes?: PlanNote[];
 }

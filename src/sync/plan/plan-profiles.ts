@@ -22,6 +22,13 @@ export function planProfiles(ctx: PlanContext, users: Iterable<UserPlan>): void 
     if (!desired.enabled) continue;
     if (ctx.isActing(user.mi)) {
       warnings.push(`${user.mi?.username}: the MI user the API token acts as is never modified`);
+      ctx.notes.push({
+        code: "acting-user",
+        username: user.mi?.username ?? desired.username,
+        entraUserId: desired.entraUserId,
+        ...(user.mi ? { miUserId: user.mi.id } : {}),
+        message: "the MI user the API token acts as is never modified, its memberships included",
+      });
       continue;
     }
     if (!user.mi) {
@@ -29,6 +36,12 @@ export function planProfiles(ctx: PlanContext, users: Iterable<UserPlan>): void 
         warnings.push(
           `${desired.username}: not in MI and not created (--auto-create groups updates existing users only)`,
         );
+        ctx.notes.push({
+          code: "not-created",
+          username: desired.username,
+          entraUserId: desired.entraUserId,
+          message: "not in MI and not created: --auto-create groups updates existing users only",
+        });
         continue;
       }
       user.ref = { entraUserId: desired.entraUserId };

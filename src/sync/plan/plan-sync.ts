@@ -40,6 +40,7 @@ export function planSync(entra: EntraSnapshot, mi: MiSnapshot, options: SyncOpti
     })),
     usersConsidered: users.users.size,
     identities: users.identities,
+    notes: ctx.notes,
   };
 }
 

@@ -40,7 +40,16 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
     .map((id) => entra.users.get(id))
     .filter((u) => u !== undefined)
     .map((u) => mapUser(u, options))
-    .filter((u) => isSelected(u, options));
+    .filter((u) => {
+      if (isSelected(u, options)) return true;
+      ctx.notes.push({
+        code: "not-selected",
+        username: u.username,
+        entraUserId: u.entraUserId,
+        message: `'${u.username || u.entraUserId}' is not among the users selected (--process-users / --username)`,
+      });
+      return false;
+    });
   // Rule 4, with a tie-break between users: an MI account belongs first to the enabled user with its username; only
   // an account nobody has by username can be matched by email.
   const byUsername = (d: DesiredUser): MiUser | undefined =>
@@ -94,6 +103,7 @@ export function planUsers(ctx: PlanContext, groups: Iterable<ResolvedGroup>): Pl
     if (unwritten.length === 0) {
       ctx.warnings.push(...pass.warnings);
       ctx.problems.push(...pass.problems);
+      ctx.notes.push(...pass.notes);
       return { users: pass.users, held: pass.held, identities: pass.identities };
     }
     for (const id of unwritten) keeping.add(id);
@@ -104,6 +114,7 @@ interface WeighedUsers extends PlannedUsers {
   claimed: Map<string, string>;
   problems: PlanContext["problems"];
   warnings: string[];
+  notes: PlanContext["notes"];
 }
 
 /** One pass over the users in order: who is written, who clashes (rule 1), given which accounts keep their email. */
@@ -116,6 +127,7 @@ function weighUsers(
   const { options, index } = ctx;
   const problems: PlanContext["problems"] = [];
   const warnings: string[] = [];
+  const notes: PlanContext["notes"] = [];
   const users = new Map<string, UserPlan>();
   const identities: PlannedIdentity[] = [];
   const claimed = new Map<string, string>();
@@ -137,6 +149,14 @@ function weighUsers(
     }
     if (!desired.enabled) {
       users.set(desired.entraUserId, { desired, mi: match, ref: undefined });
+      notes.push({
+        code: "disabled-in-entra",
+        username: match?.username ?? desired.username,
+        entraUserId: desired.entraUserId,
+        ...(match ? { miUserId: match.id } : {}),
+        message:
+          "the account is disabled in Entra: a disabled account is never added to MI and leaves the synced groups",
+      });
       continue;
     }
     const clash = clashOf(desired, match, { seenUsernames, seenEmails, claimed, index, holds });
@@ -154,7 +174,7 @@ function weighUsers(
     users.set(desired.entraUserId, { desired, mi: match, ref: match ? { miUserId: match.id } : undefined });
   }
   const held = new Set([...failedMatches].filter((id) => !claimed.has(id)));
-  return { users, held, identities, claimed, problems, warnings };
+  return { users, held, identities, claimed, problems, warnings, notes };
 }
 
 /**

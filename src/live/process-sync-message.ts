@@ -5,7 +5,7 @@ import { reportRun } from "../telemetry/report-run.js";
 import type { LiveDeps } from "./live-deps.js";
 import { enqueueResync, maintainSubscriptions, renew } from "./maintain-subscriptions.js";
 import { runRecordOf } from "./run-record.js";
-import { syncChain, syncGroupChange } from "./sync-groups.js";
+import { type GroupSyncTrigger, retryAsChainWake, syncChain, syncGroupChange } from "./sync-groups.js";
 import { type SyncMessage, syncMessageSchema } from "./sync-message.js";
 import { syncUserChanges } from "./sync-users.js";
 import { DeferError, deferDelayMs } from "./with-lease.js";
@@ -37,6 +37,7 @@ export function retryDelayMs(failures: number, baseMs = 5_000): number {
  * - a busy scope or a round too recent defers it (sent again later, backing off; never counts as a failure);
  * - a failure another attempt may cure (a write that failed, Graph or MI unavailable) sends it again after
  *   `retryDelayMs`, up to MAX_FAILURES attempts, then to the poison queue (`<queue>-poison`), whose timer re-drives it;
+ *   a group notification is sent again as its chain's wake, or is done when the booked wake carries it;
  * - a plan problem only Entra can change (a user without a username, a name clash) is recorded once, not retried;
  * - a malformed message goes to the poison queue at once.
  * Processing the same message twice, or two messages for one scope, converges to the same MI state.
@@ -85,13 +86,7 @@ export async function processSyncMessage(
   try {
     let run: RunRecord;
     if (message.kind === "group") {
-      const outcome = await syncGroupChange(deps, message.groupId, {
-        reason: message.reason,
-        at: message.at,
-        ...(message.recheck === undefined ? {} : { recheck: message.recheck }),
-        ...(message.wake === undefined ? {} : { wake: message.wake }),
-        ...(message.deferrals === undefined ? {} : { deferrals: message.deferrals }),
-      });
+      const outcome = await syncGroupChange(deps, message.groupId, triggerOf(message));
       if (outcome.path === "waiting") return { message, run: undefined, disposition: "deferred" };
       Object.assign(detail, {
         reason: message.reason,
@@ -161,18 +156,43 @@ export async function processSyncMessage(
       return { message, run, disposition: "poisoned" };
     }
     const delayMs = retryDelayMs(failures, deps.settings.SYNC_RETRY_BASE_SECONDS * 1_000);
+    const retry = `retried in ${Math.round(delayMs / 1000)} s`;
+    // A notification's failed round: its chain's wake carries it, so that an outage costs a message per chain, not
+    // one per notification coming back again and again.
+    const wake =
+      message.kind === "group"
+        ? await retryAsChainWake(deps, message.groupId, triggerOf(message), delayMs, reason)
+        : undefined;
+    if (wake === undefined) await deps.queue.send({ ...message, failures }, { visibilityDelayMs: delayMs });
+    const how =
+      wake === undefined
+        ? retry
+        : wake === "coalesced"
+          ? "carried by its chain's wake"
+          : `${retry} as its chain's wake`;
     const run: RunRecord = {
       ...base,
       finishedAt: deps.now().toISOString(),
       status: "failed",
       counts: {},
-      errors: [`${reason} (attempt ${failures} of ${MAX_FAILURES}; retried in ${Math.round(delayMs / 1000)} s)`],
+      errors: [`${reason} (attempt ${failures} of ${MAX_FAILURES}; ${how})`],
       detail,
     };
-    await deps.queue.send({ ...message, failures }, { visibilityDelayMs: delayMs });
     await reportRun(deps, run);
     return { message, run, disposition: "retried" };
   }
+}
+
+/** What started a group message's round, as `syncGroupChange` takes it. */
+function triggerOf(message: Extract<SyncMessage, { kind: "group" }>): GroupSyncTrigger {
+  return {
+    reason: message.reason,
+    at: message.at,
+    ...(message.recheck === undefined ? {} : { recheck: message.recheck }),
+    ...(message.wake === undefined ? {} : { wake: message.wake }),
+    ...(message.deferrals === undefined ? {} : { deferrals: message.deferrals }),
+    ...(message.failures === undefined ? {} : { failures: message.failures }),
+  };
 }
 
 function safeJson(text: string): unknown {

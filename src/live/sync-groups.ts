@@ -58,6 +58,8 @@ export interface GroupSyncTrigger {
   wake?: string;
   /** Times the message waited already. */
   deferrals?: number;
+  /** Failed attempts so far (carried by the wake it becomes). */
+  failures?: number;
 }
 
 /** A notification whose chain's round began reading long enough after it to show its change. */
@@ -112,7 +114,7 @@ export async function syncGroupChange(
     const wait = msUntilNextRound(chain, deps.now());
     if (wait > 0) {
       const why = `chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`;
-      return waitForRound(deps, id, chain.chainId, trigger, wait, why);
+      return waitForRound(deps, id, chain.chainId, trigger, wait, why, { deferred: true });
     }
   }
   try {
@@ -120,7 +122,7 @@ export async function syncGroupChange(
   } catch (error) {
     if (trigger.reason !== "notification" || !(error instanceof DeferError)) throw error;
     const delayMs = error.delayMs ?? deferDelayMs((trigger.deferrals ?? 0) + 1);
-    return waitForRound(deps, id, chain.chainId, trigger, delayMs, error.message);
+    return waitForRound(deps, id, chain.chainId, trigger, delayMs, error.message, { deferred: true });
   }
 }
 
@@ -184,6 +186,8 @@ async function waitForRound(
   trigger: GroupSyncTrigger,
   delayMs: number,
   why: string,
+  /** Counted as a deferral (a busy or too recent chain) or as a failed attempt. */
+  count: { deferred: true } | { failed: true },
 ): Promise<ChainRoundOutcome> {
   const outcome = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
   const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
@@ -206,7 +210,7 @@ async function waitForRound(
           reason: "notification",
           at: wakeFor,
           wake,
-          deferrals: (trigger.deferrals ?? 0) + 1,
+          ...counts(trigger, count),
           ...(trigger.recheck === undefined ? {} : { recheck: trigger.recheck }),
         },
         { visibilityDelayMs: delayMs },
@@ -220,6 +224,40 @@ async function waitForRound(
   if (stored === undefined) throw new DeferError(`${why}; chain ${chainId} is gone`);
   deps.logger.info(`worker: ${why}; the notification waits as the chain's wake for ${delayMs} ms`);
   return { ...outcome, path: "waiting" };
+}
+
+/** The wake message's retry counts: one more deferral, or one more failed attempt. */
+function counts(trigger: GroupSyncTrigger, count: { deferred: true } | { failed: true }) {
+  const deferrals = (trigger.deferrals ?? 0) + ("deferred" in count ? 1 : 0);
+  const failures = (trigger.failures ?? 0) + ("failed" in count ? 1 : 0);
+  return { ...(deferrals > 0 ? { deferrals } : {}), ...(failures > 0 ? { failures } : {}) };
+}
+
+/**
+ * A notification whose round failed on something another attempt may cure (MI or Graph unavailable, a write that
+ * failed): rather than each notification of an outage coming back on its own, the chain's wake carries them. The
+ * failed notification is done if the booked wake already covers it (`coalesced`), else it becomes the wake, sent again
+ * after `delayMs` with its failure counted (`waiting`), and the link, not advanced by the failed round, makes the
+ * wake's round read the same changes again. Undefined when no chain holds the group: the caller retries it on its own.
+ */
+export async function retryAsChainWake(
+  deps: LiveDeps,
+  groupId: string,
+  trigger: GroupSyncTrigger,
+  delayMs: number,
+  why: string,
+): Promise<"coalesced" | "waiting" | undefined> {
+  if (trigger.reason !== "notification") return undefined;
+  const id = groupId.toLowerCase();
+  const chain = (await deps.state.listDeltaChains("groups")).find((c) => c.groupIds.includes(id));
+  if (chain === undefined) return undefined;
+  try {
+    const outcome = await waitForRound(deps, id, chain.chainId, trigger, delayMs, why, { failed: true });
+    return outcome.path === "coalesced" ? "coalesced" : "waiting";
+  } catch (error) {
+    if (error instanceof DeferError) return undefined; // the chains were laid anew: on its own
+    throw error;
+  }
 }
 
 /**

@@ -179,6 +179,41 @@ test("a burst of notifications for a busy chain waits on the chain's one wake, n
     assert.ok(miMembers(live.lab, "Sales").includes("cat@contoso.com"), "cat in Sales");
   }));
 
+test("an MI outage: a chain's failed notifications ride on its one wake instead of each coming back (#10)", () =>
+  withLive({ SYNC_GROUPS: "Sales" }, async (live, tenant) => {
+    await ready(live);
+    live.lab.graph.notifications.pause(); // the notifications below stand for Graph's
+    live.lab.mi.faults.inject({ method: "POST", match: "/api/user_group_member", status: 500, times: 1_000 });
+    live.lab.graph.directory.addMember(tenant.groups.Sales!, tenant.users.cat!);
+    const sent: unknown[] = [];
+    const now = () => new Date(Date.now() + MIN_ROUND_INTERVAL_MS); // past the reconcile's round interval
+    const deps = { ...live.deps, now, queue: recordingQueue(live.deps.queue, sent) };
+    const process = (body: unknown) =>
+      processSyncMessage(body, deps, { trigger: "test", dequeueCount: 1, messageId: "outage" });
+    const start = Date.now();
+    const at = (ms: number) => groupMessage(tenant.groups.Sales!, "notification", new Date(start + ms));
+    // Each round fails on MI. The first becomes the chain's wake; a later one replaces it; an earlier one (reordered)
+    // is carried by the booked wake and sends nothing.
+    const first = await process(at(1));
+    const later = await process(at(2));
+    const earlier = await process(at(0));
+    assert.deepEqual(
+      [first, later, earlier].map((p) => p.disposition),
+      ["retried", "retried", "retried"],
+    );
+    assert.match(earlier.run?.errors[0] ?? "", /carried by its chain's wake/);
+    assert.equal(sent.length, 2, "one message per wake booked, none for the carried notification");
+    assert.ok(
+      sent.every((m) => (m as { failures?: number; wake?: string }).failures === 1 && (m as { wake?: string }).wake),
+      "each sent as the chain's wake, its failure counted",
+    );
+    // MI is back: the wakes run, and the change lands.
+    live.lab.mi.faults.clear();
+    for (const message of sent.splice(0)) assert.notEqual((await process(message)).disposition, "poisoned");
+    for (const message of sent.splice(0)) await process(message); // a recheck, if Graph's lag asks for one
+    assert.ok(miMembers(live.lab, "Sales").includes("cat@contoso.com"), "cat in Sales");
+  }));
+
 test("the inline reconcile with a failed write: the chains go for a resync at once, and MI converges (#9)", () =>
   withLive({ SYNC_GROUPS: "Sales;Engineering" }, async (live, tenant) => {
     live.lab.mi.faults.inject({ method: "POST", match: "/api/user_group_member", status: 500, times: 40 });

@@ -153,15 +153,8 @@ async function runRound(
       round = undefined;
     }
     if (round === undefined) {
-      // No link yet, or Graph reset it: a link from now, taken BEFORE the groups are read, so nothing between is lost.
-      const latest = await deps.entra.readGroupDelta({
-        groupIds: fresh.groupIds,
-        start: "latest",
-        abortSignal: leases.signal,
-      });
-      const outcome = await resyncGroups(deps, fresh.groupIds, leases);
-      await saveLink(deps, fresh, latest.deltaLink, readFrom);
-      return { ...empty, ...outcome, reset: fresh.deltaLink !== undefined };
+      // No link yet, or Graph reset it.
+      return { ...empty, ...(await restartChain(deps, fresh, leases, readFrom)), reset: fresh.deltaLink !== undefined };
     }
     const changes = round.changes.filter((c) => fresh.groupIds.includes(c.groupId.toLowerCase()));
     const outcome = await applyRound(deps, fresh, changes, synced, leases);
@@ -272,17 +265,25 @@ export async function syncChain(deps: LiveDeps, chainId: string): Promise<ChainR
     deps.logger.info(`worker: delta chain ${chainId} no longer exists; nothing to resync`);
     return { ...empty, path: "none" };
   }
-  return withLeases(deps, [`chain:${chainId}`], async (leases) => {
-    const readFrom = deps.now().toISOString();
-    const latest = await deps.entra.readGroupDelta({
-      groupIds: chain.groupIds,
-      start: "latest",
-      abortSignal: leases.signal,
-    });
-    const outcome = await resyncGroups(deps, chain.groupIds, leases);
-    await saveLink(deps, chain, latest.deltaLink, readFrom);
-    return { ...empty, ...outcome };
+  return withLeases(deps, [`chain:${chainId}`], async (leases) => ({
+    ...empty,
+    ...(await restartChain(deps, chain, leases, deps.now().toISOString())),
+  }));
+}
+
+/**
+ * Restarts a chain's delta from now: a link taken BEFORE its groups are read, so that nothing changed in between is
+ * lost; every group of the chain resynced whole; then the link stored (with `readFrom`, when the round began).
+ */
+async function restartChain(deps: LiveDeps, chain: DeltaChain, leases: LeaseSet, readFrom: string) {
+  const latest = await deps.entra.readGroupDelta({
+    groupIds: chain.groupIds,
+    start: "latest",
+    abortSignal: leases.signal,
   });
+  const outcome = await resyncGroups(deps, chain.groupIds, leases);
+  await saveLink(deps, chain, latest.deltaLink, readFrom);
+  return outcome;
 }
 
 /** The chain's delta from its stored link; undefined when it has none yet. */

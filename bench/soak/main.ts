@@ -1,8 +1,8 @@
-// `npm run soak`: the live path under fire, scaled out. Three `mi-o365-usersync serve` processes share one Azurite;
-// the Graph and MI simulators run as their own processes with random 429/503s, MI deadlocks and expired sessions
-// (412), a Graph outage and a longer MI outage; membership and profile changes stream in while Graph's notifications
-// are dropped, duplicated and reordered on their way in, one instance is SIGKILLed and restarted every minute and one
-// is stopped with SIGTERM. Then: does MI converge to what `provision` produces, with no user created twice and
+// `npm run soak`: the live path under fire, scaled out. Three `mi-o365-usersync serve` processes share one storage
+// account (Azurite: its tables in one process, its queues in another); the Graph and MI simulators run as their own
+// processes with random 429/503s, MI deadlocks and expired sessions (412), a Graph outage and a longer MI outage;
+// membership and profile changes stream in while Graph's notifications are dropped, duplicated and reordered on their
+// way in, one instance is SIGKILLed and restarted every minute and one is stopped with SIGTERM. Then: does MI converge to what `provision` produces, with no user created twice and
 // nothing in the poison queue? Prints the figures and writes them to docs/soak.md.
 //
 //   npm run soak [-- --changes 10000 --minutes 10 --size S --seed 1 --fault-rate 0.15 --out docs/soak.md --logs DIR]
@@ -74,7 +74,19 @@ async function soak(options: SoakOptions): Promise<void> {
     launchSim("mi", ["--seed", String(options.seed)]),
   ]);
   const env = childCliEnvironment(graph, mi);
-  const storage = await launchAzurite();
+  // Azure's table and queue services are separate services; one Azurite process serving both was the soak's
+  // bottleneck (one thread at 95% CPU), so tables come from one process and queues from another.
+  const [tables, queues] = await Promise.all([launchAzurite(), launchAzurite()]);
+  const queueEndpoint = /QueueEndpoint=(http:\/\/[^/;]+)/.exec(queues.connectionString)![1]!;
+  const storage = {
+    connectionString: tables.connectionString.replace(
+      /QueueEndpoint=http:\/\/[^/;]+/,
+      `QueueEndpoint=${queueEndpoint}`,
+    ),
+    close: async () => {
+      await Promise.all([tables.close(), queues.close()]);
+    },
+  };
   // Every storage request passes a counting proxy: the figures say what the instances asked of storage.
   const proxies = await Promise.all(
     ["TableEndpoint", "QueueEndpoint"].map((name) =>

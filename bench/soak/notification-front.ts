@@ -10,8 +10,12 @@ export interface FrontCounts {
   dropped: number;
   duplicated: number;
   delayed: number;
-  /** Every instance refused or was down: answered 503, so Graph retries. */
+  /** Every instance refused the connection (down): answered 503, so Graph retries. */
   unavailable: number;
+  /** The instance took the POST but gave no answer (too slow, or killed meanwhile): 504, not sent elsewhere. */
+  noAnswer: number;
+  /** The instance answered 5xx, passed on to Graph as is. */
+  failed: number;
 }
 
 export interface NotificationFront {
@@ -25,13 +29,31 @@ export interface NotificationFront {
 
 /**
  * The soak's stand-in for Azure's front end: takes Graph's POSTs at one public URL and hands each to one of the
- * `serve` instances in turn, trying the next when one is down (killed, restarting). With chaos on, it drops some
- * notifications (answering 202, so Graph believes them delivered), sends some twice, and holds some back up to two
- * seconds so that later ones overtake them. Validation handshakes are never tampered with.
+ * `serve` instances in turn, trying the next only when one refuses the connection (killed, restarting). Like a load
+ * balancer, it never sends a POST an instance has taken to another one: no answer is a 504 and a 5xx is passed on,
+ * and Graph retries (sending it elsewhere too made one slow POST up to three queue messages). With chaos on, it drops
+ * some notifications (answering 202, so Graph believes them delivered), sends some twice, and holds some back up to
+ * two seconds so that later ones overtake them. Validation handshakes are never tampered with.
  */
+const FORWARD_TIMEOUT_MS = 5_000;
+
+/** True when the instance refused the connection: it is down, and never saw the request. */
+function refused(error: unknown): boolean {
+  return (error as { cause?: { code?: unknown } } | undefined)?.cause?.code === "ECONNREFUSED";
+}
+
 export async function startNotificationFront(instances: () => string[], seed: number): Promise<NotificationFront> {
   const rng = new Prng(seed);
-  const counts: FrontCounts = { received: 0, forwarded: 0, dropped: 0, duplicated: 0, delayed: 0, unavailable: 0 };
+  const counts: FrontCounts = {
+    received: 0,
+    forwarded: 0,
+    dropped: 0,
+    duplicated: 0,
+    delayed: 0,
+    unavailable: 0,
+    noAnswer: 0,
+    failed: 0,
+  };
   const chaos = { drop: 0, duplicate: 0, delay: 0 };
   let next = 0;
   // A bounded pool per instance: a slow instance makes POSTs wait here rather than open a socket each.
@@ -46,13 +68,18 @@ export async function startNotificationFront(instances: () => string[], seed: nu
           method: req.method ?? "POST",
           headers: { "content-type": String(req.headers["content-type"] ?? "application/json") },
           body: body.length > 0 ? new Uint8Array(body) : undefined,
-          signal: AbortSignal.timeout(2_500),
+          // Graph gives up after 3 s (contract §3 item 6); past that the answer reaches nobody.
+          signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
           dispatcher,
         });
-        if (answer.status >= 500) continue;
         counts.forwarded++;
+        if (answer.status >= 500) counts.failed++;
         return { status: answer.status, text: await answer.text() };
-      } catch {
+      } catch (error) {
+        if (!refused(error)) {
+          counts.noAnswer++;
+          return { status: 504, text: "" };
+        }
         // That instance is down: the next one.
       }
     }

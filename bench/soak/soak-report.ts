@@ -10,7 +10,7 @@ export interface SoakFigures {
   kills: { SIGKILL: number; SIGTERM: number };
   /** The timeline of outages and stops, seconds from the first change. */
   events: string[];
-  front: { received: number; forwarded: number; unavailable: number };
+  front: { received: number; forwarded: number; unavailable: number; noAnswer: number; failed: number };
   messages: { deferred: number; failedDeliveries: number; movedToPoison: number; queued: number; poison: number };
   /** Requests the instances (and the soak's own reads) made to storage, by method and path. */
   storageRequests: Record<string, number>;
@@ -28,7 +28,7 @@ export function renderSoakReport(f: SoakFigures): string {
     "# Soak: the live path scaled out, under faults",
     "",
     "`npm run soak` (not part of `npm test`; bench/soak/main.ts). " +
-      `${f.instances} \`mi-o365-usersync serve\` processes share one Azurite; the Graph and MI simulators run as their ` +
+      `${f.instances} \`mi-o365-usersync serve\` processes share one storage account (Azurite: tables in one process, queues in another); the Graph and MI simulators run as their ` +
       "own processes; Graph's notifications reach the instances through a front door that drops, duplicates and " +
       "reorders some of them. Every figure below is from one run on this machine (2 cores, Node " +
       `${process.versions.node}), tenant ${f.options.size}, seed ${f.options.seed}.`,
@@ -54,6 +54,7 @@ export function renderSoakReport(f: SoakFigures): string {
     `| instances killed with SIGKILL (and restarted) | ${f.kills.SIGKILL} |`,
     `| instances stopped with SIGTERM (and restarted) | ${f.kills.SIGTERM} |`,
     `| notification POSTs received by the front door / forwarded / answered 503 (all instances down) | ${f.front.received} / ${f.front.forwarded} / ${f.front.unavailable} |`,
+    `| forwarded POSTs an instance answered 5xx / did not answer (504: too slow, or killed meanwhile) | ${f.front.failed} / ${f.front.noAnswer} |`,
     "",
     "## What the queue trigger did",
     "",

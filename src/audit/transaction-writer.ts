@@ -35,15 +35,6 @@ export class TransactionWriter {
     return this.#add(["delete", { partitionKey, rowKey }], 100);
   }
 
-  /**
-   * Submits what is queued for `partition` now, when the caller has written its last row there: rows do not wait in
-   * memory for `finish` (a run's rows across 512 buckets held the whole trail three times over: 730 MB at L).
-   */
-  async endPartition(partition: string): Promise<void> {
-    this.#submit(partition);
-    await this.#backPressure();
-  }
-
   /** Submits what is left and waits for everything; the first failure's message, or undefined. */
   async finish(): Promise<string | undefined> {
     for (const partition of [...this.#pending.keys()]) this.#submit(partition);
@@ -62,12 +53,8 @@ export class TransactionWriter {
     batch.chars += chars;
     this.#pending.set(partition, batch);
     if (batch.actions.length >= TRANSACTION_ROWS) this.#submit(partition);
-    await this.#backPressure();
-  }
-
-  /** The caller waits while too many transactions are queued, so rows are not built far ahead. */
-  async #backPressure(): Promise<void> {
-    while (this.#inFlight.size > this.#limit.concurrency * 2) await Promise.race([...this.#inFlight]);
+    // Back-pressure: the caller waits while too many transactions are queued, so rows are not built far ahead.
+    if (this.#inFlight.size > this.#limit.concurrency * 2) await Promise.race([...this.#inFlight]);
   }
 
   #submit(partition: string): void {

@@ -48,11 +48,10 @@ export async function writeRun(
   const writer = new TransactionWriter(table, "record the audit trail");
   const base = { At: at.toISOString(), RunId: context.runId, Path: context.path };
   let chunk = 0;
-  const runKey = runPartition(context.runId);
   for (const packed of pack(encoded, encoded.keys())) {
-    await writer.upsert({ partitionKey: runKey, rowKey: runRowKey(chunk++), ...base, E: packed }, packed.length);
+    const row = { partitionKey: runPartition(context.runId), rowKey: runRowKey(chunk++), ...base, E: packed };
+    await writer.upsert(row, packed.length);
   }
-  await writer.endPartition(runKey);
   for (const view of ["u", "g"] as const) {
     for (const [bucket, indices] of buckets[view]) {
       let part = 0;
@@ -60,7 +59,6 @@ export async function writeRun(
         const row = { partitionKey: bucket, rowKey: bucketRowKey(at, context.runId, part++), ...base, E: packed };
         await writer.upsert(row, packed.length);
       }
-      await writer.endPartition(bucket);
     }
   }
   const failure = await writer.finish();

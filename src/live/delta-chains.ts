@@ -15,11 +15,16 @@ export const MIN_ROUND_INTERVAL_MS = 1_000;
 
 /**
  * True when a round of the chain began reading long enough after a notification received `at` that Graph's delta
- * shows its change: at least `lagMs` (SYNC_DELTA_LAG_SECONDS) after it. Graph's delta may trail its notifications
+ * shows its change: at least SYNC_DELTA_LAG_SECONDS after it. Graph's delta may trail its notifications
  * ("processing delays", contract §2 and §3.5), so a round that began earlier may have missed the change.
  */
-export function roundCarries(chain: DeltaChain, at: string, lagMs: number): boolean {
-  return chain.readFrom !== undefined && Date.parse(chain.readFrom) >= Date.parse(at) + lagMs;
+export function roundCarries(chain: DeltaChain, at: string, settings: { SYNC_DELTA_LAG_SECONDS: number }): boolean {
+  return chain.readFrom !== undefined && Date.parse(chain.readFrom) >= Date.parse(at) + deltaLagMs(settings);
+}
+
+/** SYNC_DELTA_LAG_SECONDS in milliseconds. */
+export function deltaLagMs(settings: { SYNC_DELTA_LAG_SECONDS: number }): number {
+  return settings.SYNC_DELTA_LAG_SECONDS * 1_000;
 }
 
 /** How long until the chain may begin its next notification round (0 or less: now). */

@@ -5,6 +5,7 @@ import type { DeltaChain } from "../state/sync-state-store.js";
 import { groupKey } from "../sync/plan/target-groups.js";
 import type { SyncResult } from "../sync/sync-result.js";
 import {
+  deltaLagMs,
   ensureGroupChains,
   MIN_ROUND_INTERVAL_MS,
   msUntilNextRound,
@@ -63,8 +64,13 @@ export interface GroupSyncTrigger {
 }
 
 /** A notification whose chain's round began reading long enough after it to show its change. */
-function alreadyRead(chain: DeltaChain, trigger: GroupSyncTrigger, lagMs: number): boolean {
-  return trigger.reason === "notification" && roundCarries(chain, trigger.at, lagMs);
+function alreadyRead(deps: LiveDeps, chain: DeltaChain, trigger: GroupSyncTrigger): boolean {
+  return trigger.reason === "notification" && roundCarries(chain, trigger.at, deps.settings);
+}
+
+/** An outcome that synced nothing, for the fields a path does not set. */
+function nothingSynced() {
+  return { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
 }
 
 /**
@@ -101,20 +107,19 @@ export async function syncGroupChange(
     }
   }
   const synced = new Set(chains.flatMap((c) => c.groupIds));
-  const empty = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
+  const empty = nothingSynced();
   if (!chain) {
     const ancestors = await syncedAncestors(deps, id, synced);
     for (const ancestor of ancestors) await deps.queue.send(groupMessage(ancestor, "resync", deps.now()));
     deps.logger.info(`worker: group ${id} is not synced; ${ancestors.length} synced ancestor(s) enqueued`);
     return { ...empty, path: "none", enqueued: ancestors };
   }
-  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
-  if (alreadyRead(chain, trigger, lagMs)) return { ...empty, path: "coalesced" };
+  if (alreadyRead(deps, chain, trigger)) return { ...empty, path: "coalesced" };
   if (trigger.reason === "notification") {
     const wait = msUntilNextRound(chain, deps.now());
     if (wait > 0) {
       const why = `chain ${chain.chainId} began a round ${MIN_ROUND_INTERVAL_MS - wait} ms ago`;
-      return waitForRound(deps, id, chain.chainId, trigger, wait, why, { deferred: true });
+      return waitForRound(deps, id, chain.chainId, trigger, wait, why, "deferral");
     }
   }
   try {
@@ -122,7 +127,7 @@ export async function syncGroupChange(
   } catch (error) {
     if (trigger.reason !== "notification" || !(error instanceof DeferError)) throw error;
     const delayMs = error.delayMs ?? deferDelayMs((trigger.deferrals ?? 0) + 1);
-    return waitForRound(deps, id, chain.chainId, trigger, delayMs, error.message, { deferred: true });
+    return waitForRound(deps, id, chain.chainId, trigger, delayMs, error.message, "deferral");
   }
 }
 
@@ -134,11 +139,10 @@ async function runRound(
   synced: ReadonlySet<string>,
   trigger: GroupSyncTrigger,
 ): Promise<ChainRoundOutcome> {
-  const empty = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
-  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
+  const empty = nothingSynced();
   return withLeases(deps, [`chain:${chain.chainId}`], async (leases) => {
     const fresh = (await deps.state.getDeltaChain(chain.chainId)) ?? chain;
-    if (alreadyRead(fresh, trigger, lagMs)) return { ...empty, path: "coalesced" };
+    if (alreadyRead(deps, fresh, trigger)) return { ...empty, path: "coalesced" };
     const readFrom = deps.now().toISOString();
     if (trigger.reason !== "notification") {
       const outcome = await resyncGroups(deps, [id], leases);
@@ -159,7 +163,7 @@ async function runRound(
     const changes = round.changes.filter((c) => fresh.groupIds.includes(c.groupId.toLowerCase()));
     const outcome = await applyRound(deps, fresh, changes, synced, leases);
     await saveLink(deps, fresh, round.deltaLink, readFrom);
-    const settled = Date.parse(trigger.at) + lagMs - Date.parse(readFrom);
+    const settled = Date.parse(trigger.at) + deltaLagMs(deps.settings) - Date.parse(readFrom);
     return { ...empty, ...outcome, ...(settled > 0 ? { recheckInMs: settled } : {}) };
   });
 }
@@ -180,17 +184,16 @@ async function waitForRound(
   delayMs: number,
   why: string,
   /** Counted as a deferral (a busy or too recent chain) or as a failed attempt. */
-  count: { deferred: true } | { failed: true },
+  count: "deferral" | "failure",
 ): Promise<ChainRoundOutcome> {
-  const outcome = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
-  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
+  const outcome = nothingSynced();
   const wake = trigger.wake ?? deps.newId();
   let covered = false;
   let sentFor: string | undefined;
   const stored = await updateDeltaChain(deps.state, chainId, async (current) => {
     const booked = current.wake;
     covered =
-      alreadyRead(current, trigger, lagMs) ||
+      alreadyRead(deps, current, trigger) ||
       (booked !== undefined && booked.id !== wake && Date.parse(booked.for) >= Date.parse(trigger.at));
     if (covered) return undefined;
     const wakeFor = booked !== undefined && Date.parse(booked.for) > Date.parse(trigger.at) ? booked.for : trigger.at;
@@ -220,9 +223,9 @@ async function waitForRound(
 }
 
 /** The wake message's retry counts: one more deferral, or one more failed attempt. */
-function counts(trigger: GroupSyncTrigger, count: { deferred: true } | { failed: true }) {
-  const deferrals = (trigger.deferrals ?? 0) + ("deferred" in count ? 1 : 0);
-  const failures = (trigger.failures ?? 0) + ("failed" in count ? 1 : 0);
+function counts(trigger: GroupSyncTrigger, count: "deferral" | "failure") {
+  const deferrals = (trigger.deferrals ?? 0) + (count === "deferral" ? 1 : 0);
+  const failures = (trigger.failures ?? 0) + (count === "failure" ? 1 : 0);
   return { ...(deferrals > 0 ? { deferrals } : {}), ...(failures > 0 ? { failures } : {}) };
 }
 
@@ -245,7 +248,7 @@ export async function retryAsChainWake(
   const chain = (await deps.state.listDeltaChains("groups")).find((c) => c.groupIds.includes(id));
   if (chain === undefined) return undefined;
   try {
-    const outcome = await waitForRound(deps, id, chain.chainId, trigger, delayMs, why, { failed: true });
+    const outcome = await waitForRound(deps, id, chain.chainId, trigger, delayMs, why, "failure");
     return outcome.path === "coalesced" ? "coalesced" : "waiting";
   } catch (error) {
     if (error instanceof DeferError) return undefined; // the chains were laid anew: on its own
@@ -259,7 +262,7 @@ export async function retryAsChainWake(
  * are read is in both the read and the next round, which is harmless.
  */
 export async function syncChain(deps: LiveDeps, chainId: string): Promise<ChainRoundOutcome> {
-  const empty = { groupIds: [], users: [], reset: false, enqueued: [], rechecked: 0 };
+  const empty = nothingSynced();
   const chain = await deps.state.getDeltaChain(chainId);
   if (!chain) {
     deps.logger.info(`worker: delta chain ${chainId} no longer exists; nothing to resync`);

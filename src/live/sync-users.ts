@@ -52,8 +52,7 @@ export async function syncUserChanges(deps: LiveDeps, message: UsersMessage): Pr
       throw error;
     }
   }
-  const lagMs = deps.settings.SYNC_DELTA_LAG_SECONDS * 1_000;
-  if (message.reason === "notification" && chain !== undefined && roundCarries(chain, message.at, lagMs)) {
+  if (message.reason === "notification" && chain !== undefined && roundCarries(chain, message.at, deps.settings)) {
     return { path: "coalesced", users: [], reset: false };
   }
   return usersRound(deps, named);
@@ -77,13 +76,12 @@ async function usersRound(deps: LiveDeps, named: string[]): Promise<UsersSyncOut
       attributes: requiredAttributes(options),
       ...(options.customAttrAppId ? { customAttrAppId: options.customAttrAppId } : {}),
     };
-    let changed: string[] = named;
     let deltaLink: string;
     let outcome: UsersSyncOutcome;
     try {
       if (chain.deltaLink === undefined) throw new NoLink();
       const round = await deps.entra.readUserDelta({ ...feed, deltaLink: chain.deltaLink, abortSignal: leases.signal });
-      changed = [...new Set([...named, ...round.changes.map((c) => c.userId.toLowerCase())])];
+      const changed = [...new Set([...named, ...round.changes.map((c) => c.userId.toLowerCase())])];
       deltaLink = round.deltaLink;
       outcome = await syncUsers(deps, changed, leases, true);
     } catch (error) {

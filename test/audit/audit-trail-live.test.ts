@@ -64,7 +64,7 @@ test("a notification's change is recorded with path notification and its latency
   assert.equal(removal.path, "notification");
   assert.equal(removal.group?.name, "Sales");
   assert.equal(removal.reason, "not in any synced Entra group");
-  const runs = await trail().listRunsSince(new Date(Date.now() - 3_600_000));
+  const runs = await trail().listRunsSince(new Date(live.deps.now().getTime() - 3_600_000));
   const run = runs.find((r) => r.runId === removal.runId);
   assert.equal(run?.path, "notification");
   assert.equal(run?.applied, 1);

@@ -62,6 +62,45 @@ class CaptureHandler implements Middleware {
   }
 }
 
+/**
+ * Graph's throttle is one budget per app and tenant (contract §5): once it answers 429 with a `Retry-After`, every
+ * other request of this client would be refused too, and refused requests still count against the budget. So no
+ * request goes out until that moment has passed: the client waits once instead of each request finding out alone.
+ * It sits after the RetryHandler, so the retries of a throttled request wait here too.
+ */
+class ThrottleGate implements Middleware {
+  private next: Middleware | undefined;
+  private closedUntil = 0;
+
+  /** No request leaves before `seconds` from now (or a later moment already set). */
+  close(seconds: number): void {
+    this.closedUntil = Math.max(this.closedUntil, Date.now() + seconds * 1000);
+  }
+
+  async wait(signal?: AbortSignal): Promise<void> {
+    for (let left = this.closedUntil - Date.now(); left > 0; left = this.closedUntil - Date.now()) {
+      await sleep(left, undefined, { signal });
+    }
+  }
+
+  async execute(context: Context): Promise<void> {
+    await this.wait(context.options?.signal ?? undefined);
+    await this.next?.execute(context);
+    const response = context.response;
+    if (response?.status === 429) {
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        headers[key] = value;
+      });
+      this.close(retryAfterSeconds(headers, 0));
+    }
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
 const STATUSES_RETRIED = new Set([429, 503, 504]);
 /** Answers that say Graph did not carry the request out (throttled, unavailable): safe to repeat any write. */
 const STATUSES_REFUSED = new Set([429, 503]);
@@ -96,6 +135,7 @@ export class GraphHttp {
   private readonly retryOptions: RetryHandlerOptions;
   /** Retries 429/503 only: for writes that must not be repeated after a gateway timeout. */
   private readonly refusalRetryOptions: RetryHandlerOptions;
+  private readonly gate = new ThrottleGate();
 
   constructor(private readonly options: GraphHttpOptions) {
     const maxRetries = Math.min(Math.max(options.maxRetries, 0), 10);
@@ -109,6 +149,7 @@ export class GraphHttp {
       new CaptureHandler(),
       new AuthenticationHandler(options.tokenProvider),
       new RetryHandler(this.retryOptions),
+      this.gate,
       new RedirectHandler(),
       new TelemetryHandler(),
       new HTTPMessageHandler(),
@@ -181,6 +222,7 @@ export class GraphHttp {
         );
       }
       const retry: BatchGet[] = [];
+      const throttled = new Set<string>();
       let waitSeconds = 0;
       for (const response of parsed.data.responses) {
         const request = pending.find((r) => r.id === response.id);
@@ -189,6 +231,7 @@ export class GraphHttp {
           outcomes.set(response.id, { ok: true, body: response.body });
         } else if (STATUSES_RETRIED.has(response.status) && attempt < this.retryOptions.maxRetries) {
           retry.push(request);
+          if (response.status === 429) throttled.add(request.id);
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(response.headers, attempt));
         } else {
           outcomes.set(response.id, { ok: false, failure: failureOf(response.status, response.body) });
@@ -208,7 +251,9 @@ export class GraphHttp {
         this.options.logger.debug(
           `Graph throttled ${retry.length} request(s) inside a $batch; re-posting them in ${waitSeconds.toFixed(1)} s`,
         );
-        await sleep(waitSeconds * 1000, undefined, { signal });
+        if (retry.some((r) => throttled.has(r.id))) this.gate.close(waitSeconds);
+        else await sleep(waitSeconds * 1000, undefined, { signal });
+        await this.gate.wait(signal);
       }
       pending = retry;
     }

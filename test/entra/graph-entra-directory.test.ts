@@ -381,6 +381,30 @@ describe("GraphEntraDirectory.listMembersOfGroups", () => {
     assert.deepEqual(read.get(g.Big ?? "")?.errors, []);
   });
 
+  it("a 429 holds every request of the client until its Retry-After, not just the throttled one", async () => {
+    // Graph's quota is one budget per app and tenant: while one read waits out its Retry-After, the other group's
+    // pages would only be refused too (and count against the budget). Two groups read page by page in parallel;
+    // the first next-page request is throttled for 1 s.
+    const wide = sim.directory.addGroup({ displayName: "Wide" }).id;
+    for (let i = 0; i < 600; i++) {
+      sim.directory.addMember(wide, sim.directory.addUser({ userPrincipalName: `wide${i}@contoso.com` }).id);
+    }
+    const directory = directoryFor(sim);
+    await directory.resolveGroups({ names: ["Big"], ids: [] });
+    sim.requests.reset();
+    sim.faults.inject({ match: /skiptoken/, status: 429, retryAfter: "1", times: 1 });
+    const read = await readAll(directory.listMembersOfGroups([g.Big ?? "", wide], members()));
+    assert.equal(read.get(g.Big ?? "")?.users.length, 1200);
+    assert.equal(read.get(wide)?.users.length, 600);
+    const entries = sim.requests.entries;
+    const throttled = entries.findIndex((e) => e.status === 429);
+    const retried = entries.findIndex((e, i) => i > throttled && e.path === entries[throttled]?.path);
+    const between = entries.slice(throttled + 1, retried);
+    // At most the other group's request already in flight when the 429 came; without the hold, the other group's
+    // remaining pages (5 or 11) all go out during the second.
+    assert.ok(between.length <= 1, `${between.length} request(s) sent while the client was throttled`);
+  });
+
   it("429 beyond maxRetries → an entra.throttled error item for that group only", async () => {
     sim.faults.inject({ match: `/groups/${g.Child}/members`, status: 429, retryAfter: "0", times: 5 });
     const read = await readAll(

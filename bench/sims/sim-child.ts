@@ -124,14 +124,30 @@ async function startGraphChild(args: string[]): Promise<{ info: SimChildInfo; cl
   const drain = (now: number): void => {
     while (charges.length > 0 && charges[0]!.at <= now - windowMs) windowSum -= charges.shift()!.ru;
   };
+  /** When the window's sum drops below the quota again, if nothing more is charged (the oldest charges expire). */
+  const quotaFreesAt = (now: number): number => {
+    let sum = windowSum;
+    let at = now;
+    for (const charge of charges) {
+      if (sum < ruQuota) break;
+      sum -= charge.ru;
+      at = charge.at + windowMs;
+    }
+    return at;
+  };
+  // Every 429 says how long is left until then, as Graph's Retry-After does; a fixed value taken when throttling
+  // began would send the client back too early or too late.
+  let freesAt = 0;
   const stopThrottling = (): void => {
-    drain(Date.now());
+    const now = Date.now();
+    drain(now);
     if (windowSum < ruQuota || charges.length === 0) {
       sim.faults.clear();
       throttling = false;
       clearTimer = undefined;
     } else {
-      clearTimer = setTimeout(stopThrottling, Math.max(10, charges[0]!.at + windowMs - Date.now()));
+      freesAt = quotaFreesAt(now);
+      clearTimer = setTimeout(stopThrottling, Math.max(10, freesAt - now));
     }
   };
   const record = sim.requests.record.bind(sim.requests);
@@ -146,15 +162,15 @@ async function startGraphChild(args: string[]): Promise<{ info: SimChildInfo; cl
     peakPerWindow = Math.max(peakPerWindow, windowSum);
     if (ruQuota > 0 && !throttling && windowSum >= ruQuota) {
       throttling = true;
-      const waitMs = Math.max(100, charges[0]!.at + windowMs - now);
+      freesAt = quotaFreesAt(now);
       sim.faults.inject({
         status: 429,
-        retryAfter: (waitMs / 1000).toFixed(1),
+        retryAfter: () => (Math.ceil(Math.max(100, freesAt - Date.now()) / 100) / 10).toFixed(1),
         times: Number.MAX_SAFE_INTEGER,
         throttleHeaders: true,
         match: /^\/v1\.0/,
       });
-      clearTimer = setTimeout(stopThrottling, waitMs);
+      clearTimer = setTimeout(stopThrottling, Math.max(10, freesAt - now));
     }
   };
 
@@ -201,6 +217,11 @@ async function startGraphChild(args: string[]): Promise<{ info: SimChildInfo; cl
       return { at: Date.now() };
     },
     ...chaosRoutes(chaos, () => undefined),
+    // A set-up the bench does not measure (the reconcile that fills MI) can run without the injected latency.
+    "POST /latency": (body) => {
+      sim.faults.setLatency(Number(body.ms));
+      return {};
+    },
     "GET /deliveries": () => ({
       subscriptions: sim.subscriptions().length,
       // Notification POSTs made to the webhooks (every attempt, validation handshakes included).
@@ -271,6 +292,10 @@ async function startMiChild(args: string[]): Promise<{ info: SimChildInfo; close
       return { present };
     },
     ...chaosRoutes(chaos, () => sim.faults.expireTokens()),
+    "POST /latency": (body) => {
+      sim.setLatency(Number(body.ms));
+      return {};
+    },
     "GET /duplicates": () => {
       const seen = new Map<string, number>();
       for (const u of sim.state.users())

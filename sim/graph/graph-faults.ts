@@ -12,8 +12,12 @@ export interface FaultSpec {
    */
   match?: string | RegExp;
   status: FaultStatus;
-  /** `Retry-After` header value, e.g. `"2"` or `"0.2"` (fractions happen, contract §5). Omitted: no header. */
-  retryAfter?: string;
+  /**
+   * `Retry-After` header value, e.g. `"2"` or `"0.2"` (fractions happen, contract §5), or a function giving it when
+   * the fault answers (a quota that frees at a known moment: the wait left shrinks as time passes). Omitted: no
+   * header.
+   */
+  retryAfter?: string | (() => string);
   /** How many matching requests fail; default 1. */
   times?: number;
   /** Replaces the default error envelope. */
@@ -109,7 +113,8 @@ export class GraphFaults {
 
   private render(fault: FaultSpec, ids: RequestIds): GraphResponse {
     const headers: Record<string, string> = {};
-    if (fault.retryAfter !== undefined) headers["Retry-After"] = fault.retryAfter;
+    if (fault.retryAfter !== undefined)
+      headers["Retry-After"] = typeof fault.retryAfter === "function" ? fault.retryAfter() : fault.retryAfter;
     if (fault.throttleHeaders) {
       headers["x-ms-throttle-scope"] = this.throttleScope;
       headers["x-ms-throttle-information"] = "ResourceUnitLimitExceeded";

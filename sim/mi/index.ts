@@ -63,6 +63,8 @@ export interface MiSim {
   state: MiSimState;
   faults: MiFaults;
   requests: MiRequestLog;
+  /** Sim knob: the delay before every answer from now on (as `latencyMs`). */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startMiSim(options: MiSimOptions = {}): Promise<MiSim> {
   const state = new MiSimState(options.adminUsername ?? "admin");
   const tokens = new MiSimTokens(options.tokenLifetimeSeconds ?? 900, now, options.personalTokens ?? []);
   const faults = new MiFaults(() => tokens.expireAll());
+  let latencyMs = options.latencyMs ?? 0;
   const requests = new MiRequestLog();
   let inFlight = 0;
 
@@ -176,7 +179,7 @@ export async function startMiSim(options: MiSimOptions = {}): Promise<MiSim> {
           if (options.maxConcurrentRequests !== undefined && inFlight > options.maxConcurrentRequests) {
             answer = { status: 503, body: { status: "ERROR", message: "Service Unavailable" } };
           } else {
-            if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+            if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
             answer = await respond(req, Buffer.concat(chunks).toString("utf8"));
           }
           const method = (req.method ?? "GET").toUpperCase();
@@ -208,6 +211,9 @@ export async function startMiSim(options: MiSimOptions = {}): Promise<MiSim> {
     state,
     faults,
     requests,
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((closeError) => (closeError ? reject(closeError) : resolve()));

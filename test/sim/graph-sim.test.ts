@@ -538,6 +538,15 @@ describe("faults", () => {
     assert.equal((await call(sim, "/v1.0/groups", { token })).status, 200);
   });
 
+  test("a Retry-After given as a function is worked out when the fault answers", async () => {
+    let left = 2.5;
+    sim.faults.inject({ match: "/users", status: 429, retryAfter: () => left.toFixed(1), times: 2 });
+    assert.equal((await call(sim, "/v1.0/users", { token })).headers.get("retry-after"), "2.5");
+    left = 0.4;
+    assert.equal((await call(sim, "/v1.0/users", { token })).headers.get("retry-after"), "0.4");
+    assert.equal((await call(sim, "/v1.0/users", { token })).status, 200);
+  });
+
   test("a fault without match never hits the token endpoint", async () => {
     sim.faults.inject({ status: 500 });
     assert.ok(await rawToken(sim));

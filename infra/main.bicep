@@ -38,7 +38,7 @@ param alwaysReadyHttpInstances int = 1
 @maxValue(1000)
 param maximumInstanceCount int = 10
 
-@description('Memory per instance, in MB.')
+@description('Memory per instance, in MB. 512 carries tenants up to 100,000 users, 5,000 groups and 400,000 memberships (a full reconcile peaks at 354 MB with the heap limit of node-heap.json); 2048 for larger ones (docs/deploy.md).')
 @allowed([
   512
   2048
@@ -361,7 +361,12 @@ var hostSettings = union(
   stateStorageAuth == 'connectionString' ? { SYNC_STATE_CONNECTION: refs.stateConnection } : {}
 )
 
+// The Node worker's heap limit for the instance size: without one V8 lets garbage grow well past what a 512 MB
+// instance holds (a 100,000-user reconcile peaks at 570 MB with V8's defaults, 354 MB with 320 MB of old space).
+var nodeHeap = loadJsonContent('node-heap.json')
+
 var appHostSettings = {
+  languageWorkers__node__arguments: nodeHeap[string(instanceMemoryMB)]
   SYNC_TABLE_PREFIX: tablePrefix
   RECONCILE_SCHEDULE: reconcileSchedule
   SUBSCRIPTIONS_SCHEDULE: subscriptionsSchedule

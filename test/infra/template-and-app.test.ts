@@ -42,6 +42,8 @@ const HOST_SETTINGS = new Set([
   "AzureWebJobsStorage__credential",
   "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
   "APPLICATIONINSIGHTS_CONNECTION_STRING",
+  // The Node worker's arguments (the heap limit of infra/node-heap.json); `serve` passes them on as the host does.
+  "languageWorkers__node__arguments",
 ]);
 
 /**

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type BenchResult, resultsDir } from "./report.js";
+import { type BenchResult, heapLabel, resultsDir } from "./report.js";
 
 const SIZES = ["S", "M", "L", "XL"];
 const SCENARIOS = ["initial", "steady", "churn"];
@@ -46,7 +46,7 @@ export function loadLatest(dir = resultsDir()): BenchResult[] {
   for (const file of files) {
     try {
       const r = JSON.parse(readFileSync(join(dir, file), "utf8")) as BenchResult;
-      const key = `${r.size}/${r.scenario}`;
+      const key = `${r.size}/${r.scenario}/${r.config.heap ?? "default"}`;
       const prev = latest.get(key);
       if (!prev || prev.date < r.date) latest.set(key, r);
     } catch {
@@ -64,7 +64,12 @@ function niceLabel(v: number): string {
   return `${+v.toPrecision(3)}`;
 }
 
-export function renderChart(results: BenchResult[]): string {
+export function renderChart(all: BenchResult[]): string {
+  // One point per size and scenario: with the heap settings the app ships when there is such a run, V8's otherwise.
+  const shipped = (r: BenchResult): boolean => (r.config.heap ?? "default") !== "default";
+  const results = all.filter(
+    (r) => shipped(r) || !all.some((o) => shipped(o) && o.size === r.size && o.scenario === r.scenario),
+  );
   const sizes = SIZES.filter((s) => results.some((r) => r.size === s));
   const W = 360;
   const H = 260;
@@ -79,7 +84,7 @@ export function renderChart(results: BenchResult[]): string {
   );
   const config = results[0]?.config;
   const subtitle = config
-    ? `Graph ${config.graphLatencyMs} ms, MI ${config.miLatencyMs} ms per request, MI cap ${config.miConcurrencyCap}, ${config.cores} cores`
+    ? `Graph ${config.graphLatencyMs} ms, MI ${config.miLatencyMs} ms per request, MI cap ${config.miConcurrencyCap}, ${config.cores} cores, heap ${heapLabel(config)}`
     : "no results";
   parts.push(`<text x="${width / 2}" y="${height - 8}" text-anchor="middle" fill="#555">${esc(subtitle)}</text>`);
   for (const [p, panel] of PANELS.entries()) {

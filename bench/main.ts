@@ -9,6 +9,10 @@
  *   --mi-concurrency-cap N        MI answers 503 beyond N requests in flight (default 8; 0 = no cap)
  *   --ru-quota N                  Graph resource units per 10 s before 429 (default 8000; 0 = no throttling)
  *   --seed N                      tenant seed (default 1)
+ *   --serve-instances N           the live scenarios run N `serve` processes behind a front door (default 1; the
+ *                                 burst is then reported as burst-xN)
+ *   --heap 512|2048|4096|default  the sync's heap settings: those the app ships for that instance size
+ *                                 (infra/node-heap.json; default 512, the smallest) or V8's own (default)
  *   --no-chart                    do not regenerate bench/results/chart.svg
  *
  * The simulators run as separate processes (bench/sims/sim-child.ts), the sync as the real command in another one;
@@ -18,7 +22,7 @@ import { relaunchWithCertificate } from "../sim/tls/relaunch-with-certificate.js
 import { writeChart } from "./chart.js";
 import { type BenchResult, formatTable, writeResult } from "./report.js";
 import { type CliScenario, runCliScenario } from "./scenarios/cli-scenarios.js";
-import type { BenchConfig, BenchContext } from "./scenarios/context.js";
+import { type BenchConfig, type BenchContext, type HeapChoice, heapArguments } from "./scenarios/context.js";
 import type { LiveScenario } from "./scenarios/live-scenarios.js";
 import { childCliEnvironment, launchSim } from "./sims/launch.js";
 import { generateTenant, TENANT_SIZES, type TenantSize } from "./tenant/generate-tenant.js";
@@ -34,6 +38,8 @@ interface Options {
   miConcurrencyCap: number;
   ruQuotaPer10s: number;
   seed: number;
+  heap: HeapChoice;
+  serveInstances: number;
   chart: boolean;
 }
 
@@ -51,6 +57,8 @@ export function parseArgs(argv: string[]): Options {
     miConcurrencyCap: 8,
     ruQuotaPer10s: 8000,
     seed: 1,
+    heap: "512",
+    serveInstances: 1,
     chart: true,
   };
   const number = (name: string, raw: string | undefined): number => {
@@ -95,6 +103,15 @@ export function parseArgs(argv: string[]): Options {
       case "--seed":
         options.seed = number(name, value());
         break;
+      case "--serve-instances":
+        options.serveInstances = Math.max(1, number(name, value()));
+        break;
+      case "--heap": {
+        const heap = value() ?? "";
+        if (!["512", "2048", "4096", "default"].includes(heap)) usage(`--heap takes 512, 2048, 4096 or default`);
+        options.heap = heap as HeapChoice;
+        break;
+      }
       case "--no-chart":
         options.chart = false;
         break;
@@ -109,6 +126,10 @@ export function parseArgs(argv: string[]): Options {
 function scenariosFor(size: TenantSize, chosen: Options["scenarios"]): Scenario[] {
   if (chosen !== "all") return chosen;
   return size === "S" || size === "M" ? [...SCENARIOS] : ["initial", "steady", "churn"];
+}
+
+async function setLatency(ctx: BenchContext, graphMs: number, miMs: number): Promise<void> {
+  await Promise.all([ctx.graph.post("/latency", { ms: graphMs }), ctx.mi.post("/latency", { ms: miMs })]);
 }
 
 /** A scenario that failed: the bench goes on with the others, prints what it measured, then exits 1. */
@@ -126,7 +147,9 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
     miLatencyMs: options.miLatencyMs,
     miConcurrencyCap: options.miConcurrencyCap,
     ruQuotaPer10s: options.ruQuotaPer10s,
+    heap: options.heap,
   };
+  const heapArgs = heapArguments(options.heap);
   const scenarios = scenariosFor(size, options.scenarios);
   const results: BenchResult[] = [];
   const cli = scenarios.filter((s): s is CliScenario => s === "initial" || s === "steady" || s === "churn");
@@ -168,6 +191,8 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
         ...(options.miConcurrencyCap > 0 ? { MI_CONCURRENCY: String(Math.min(32, options.miConcurrencyCap)) } : {}),
         // The audit trail's cost: with SYNC_AUDIT_STORAGE set, the CLI records every run there (issue 13).
         ...(process.env.SYNC_AUDIT_STORAGE ? { SYNC_AUDIT_STORAGE: process.env.SYNC_AUDIT_STORAGE } : {}),
+        // The heap the app ships (languageWorkers__node__arguments in main.bicep), not whatever this shell set.
+        NODE_OPTIONS: heapArgs ?? "",
       },
       created: new Set(),
       log,
@@ -178,10 +203,14 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
         const wanted = cli.includes(scenario);
         const needed = wanted || (scenario === "initial" && cli.some((s) => s !== "initial"));
         if (!needed) continue;
+        // A set-up nobody measures runs without the injected latencies: at L and XL that is minutes, not an hour.
+        const setup = !wanted;
+        if (setup) await setLatency(ctx, 0, 0);
         const result = await runCliScenario(ctx, scenario).catch((error: unknown) => {
           failures.push(`${size} ${scenario}: ${describe(error)}`);
           return undefined;
         });
+        if (setup) await setLatency(ctx, options.graphLatencyMs, options.miLatencyMs);
         if (result === undefined) {
           if (scenario === "initial") break; // the others start from its state
           continue;
@@ -199,10 +228,16 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
     // Loaded only when needed: it pulls in @azure/functions (and its test-mode warnings).
     const { runLiveScenarios } = await import("./scenarios/live-scenarios.js");
     // Each result is written as it is measured, so a crash part-way keeps the ones before it.
-    await runLiveScenarios(config, live, log, (result) => {
-      results.push(result);
-      log(`  -> ${writeResult(result)}`);
-    }).catch((error: unknown) => failures.push(`${size} ${live.join("+")}: ${describe(error)}`));
+    await runLiveScenarios(
+      config,
+      live,
+      log,
+      (result) => {
+        results.push(result);
+        log(`  -> ${writeResult(result)}`);
+      },
+      options.serveInstances,
+    ).catch((error: unknown) => failures.push(`${size} ${live.join("+")}: ${describe(error)}`));
   }
   return results;
 }

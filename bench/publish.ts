@@ -12,7 +12,7 @@ import { loadLatest, renderChart } from "./chart.js";
 import { type BenchResult, formatTable } from "./report.js";
 
 const ORDER = ["S", "M", "L", "XL"];
-const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst"];
+const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst", "burst-x3"];
 
 export const publishedDir = (): string => join(__dirname, "..", "..", "docs", "benchmarks");
 

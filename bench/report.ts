@@ -24,6 +24,8 @@ export interface BenchResult {
     miLatencyMs: number;
     miConcurrencyCap: number;
     ruQuotaPer10s: number;
+    /** The sync's heap settings: an instance size of infra/node-heap.json, or `default` (absent in older results). */
+    heap?: string;
     cores: number;
     node: string;
   };
@@ -72,9 +74,15 @@ const fmt = (value: number | null, digits = 0): string =>
     ? "-"
     : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** `512 MB`: the heap settings the app ships for a 512 MB instance (infra/node-heap.json); `V8`: Node's defaults. */
+export function heapLabel(config: BenchResult["config"]): string {
+  const heap = config.heap ?? "default";
+  return heap === "default" ? "V8" : `${heap} MB`;
+}
+
 /** The stdout table: one block per result, one line per figure. */
 export function formatTable(results: BenchResult[]): string {
-  const header = ["size", "scenario", "figure", "measured", "bound", "ratio", "target"];
+  const header = ["size", "scenario", "heap", "figure", "measured", "bound", "ratio", "target"];
   const rows: string[][] = [];
   for (const r of results) {
     for (const f of r.figures) {
@@ -83,6 +91,7 @@ export function formatTable(results: BenchResult[]): string {
       rows.push([
         r.size,
         r.scenario,
+        heapLabel(r.config),
         `${f.name} (${f.unit})`,
         fmt(f.measured, digits),
         fmt(f.bound, digits),
@@ -94,7 +103,7 @@ export function formatTable(results: BenchResult[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i >= 3 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i >= 4 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join("  ")
       .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { join } from "node:path";
 import { type MiTarget, miTarget } from "../bounds.js";
 import { type BenchResult, currentCommit, type Figure } from "../report.js";
 import type { SimProcess } from "../sims/launch.js";
@@ -11,6 +13,22 @@ export interface BenchConfig {
   miLatencyMs: number;
   miConcurrencyCap: number;
   ruQuotaPer10s: number;
+  /** Whose heap settings the sync runs with: an instance size of infra/node-heap.json (what the app ships), or V8's. */
+  heap: HeapChoice;
+}
+
+/** Whose heap settings the sync runs with: an instance size of infra/node-heap.json, or `default` (V8's own). */
+export type HeapChoice = "512" | "2048" | "4096" | "default";
+
+/** The Node arguments the app ships for `heap` (infra/node-heap.json), or none for V8's defaults. */
+export function heapArguments(heap: HeapChoice): string | undefined {
+  if (heap === "default") return undefined;
+  const settings = JSON.parse(
+    readFileSync(join(__dirname, "..", "..", "..", "infra", "node-heap.json"), "utf8"),
+  ) as Record<string, string>;
+  const args = settings[heap];
+  if (args === undefined) throw new Error(`infra/node-heap.json has no setting for ${heap} MB`);
+  return args;
 }
 
 /** What the scenarios share: the simulators (separate processes), the bench's copy of the tenant, MI's state. */
@@ -81,6 +99,7 @@ export function baseResult(ctx: BenchContext, scenario: string, figures: Figure[
       miLatencyMs: ctx.config.miLatencyMs,
       miConcurrencyCap: ctx.config.miConcurrencyCap,
       ruQuotaPer10s: ctx.config.ruQuotaPer10s,
+      heap: ctx.config.heap,
       cores: cpus().length,
       node: process.version,
     },

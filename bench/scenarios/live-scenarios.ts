@@ -1,7 +1,6 @@
 import { startAzurite } from "../../sim/azurite/start-azurite.js";
 import { freePort } from "../../sim/sandbox/free-port.js";
 import { runTimerFunction } from "../../sim/sandbox/run-timer-function.js";
-import { spawnServe } from "../../sim/sandbox/spawn-serve.js";
 import { waitUntil } from "../../sim/sandbox/wait-until.js";
 import { buildLiveDeps } from "../../src/functions/runtime.js";
 import { MIN_ROUND_INTERVAL_MS } from "../../src/live/delta-chains.js";
@@ -9,10 +8,19 @@ import type { LiveDeps } from "../../src/live/live-deps.js";
 import { type BenchResult, figure } from "../report.js";
 import { runSync } from "../run-sync.js";
 import { childCliEnvironment, launchSim, type SimProcess } from "../sims/launch.js";
+import { startNotificationFront } from "../sims/notification-front.js";
+import { startServeFleet } from "../sims/serve-fleet.js";
 import { type BenchTenant, GROUP_PREFIX, generateTenant } from "../tenant/generate-tenant.js";
 import { Prng } from "../tenant/prng.js";
 import { SYNC_ARGS } from "./cli-scenarios.js";
-import { type BenchConfig, type BenchContext, baseResult, type GraphCounters, type MiCounters } from "./context.js";
+import {
+  type BenchConfig,
+  type BenchContext,
+  baseResult,
+  type GraphCounters,
+  heapArguments,
+  type MiCounters,
+} from "./context.js";
 
 export type LiveScenario = "single-change" | "burst";
 
@@ -58,6 +66,7 @@ export async function runLiveScenarios(
   scenarios: LiveScenario[],
   log: (line: string) => void,
   onResult: (result: BenchResult) => void = () => {},
+  instances = 1,
 ): Promise<BenchResult[]> {
   const tenant = generateTenant(config.size, config.seed);
   const [graph, mi] = await Promise.all([
@@ -80,33 +89,38 @@ export async function runLiveScenarios(
   ]);
   const env = childCliEnvironment(graph, mi);
   const azurite = await startAzurite();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+  // One instance: Graph posts to it directly. Several: to a front door that hands each POST to the next instance, as
+  // Azure's front end does (the soak's, without its chaos).
+  let fleetUp: () => string[] = () => [];
+  const front = instances > 1 ? await startNotificationFront(() => fleetUp(), config.seed + 7) : undefined;
+  const origin = front?.origin ?? `http://127.0.0.1:${ports[0]}`;
   const appSettings: Record<string, string> = {
     ...env,
     AzureWebJobsStorage: azurite.connectionString,
-    NOTIFICATION_URL: `${url}/api/graph/notifications?code=${FUNCTION_KEY}`,
-    LIFECYCLE_NOTIFICATION_URL: `${url}/api/graph/lifecycle?code=${FUNCTION_KEY}`,
+    NOTIFICATION_URL: `${origin}/api/graph/notifications?code=${FUNCTION_KEY}`,
+    LIFECYCLE_NOTIFICATION_URL: `${origin}/api/graph/lifecycle?code=${FUNCTION_KEY}`,
     SYNC_FILTER: GROUP_PREFIX,
     SYNC_AUTO_CREATE: "all",
     SYNC_PROCESS_CHILD_GROUPS: "true",
     // As the CLI scenarios: as much of MI as the benchmark's MI allows.
     ...(config.miConcurrencyCap > 0 ? { MI_CONCURRENCY: String(Math.min(32, config.miConcurrencyCap)) } : {}),
+    // The heap the app ships for the instance size (main.bicep's languageWorkers__node__arguments): serve runs the
+    // app in its own process, as the Functions host runs the worker.
+    NODE_OPTIONS: heapArguments(config.heap) ?? "",
   };
-  const serve = spawnServe({
-    args: ["--port", String(port)],
-    env: {
-      ...process.env,
-      ...appSettings,
-      FUNCTIONS_DEFAULT_KEY: FUNCTION_KEY,
-      FUNCTIONS_MASTER_KEY: MASTER_KEY,
-      // The timers run when the bench says so, never on their schedule in the middle of a scenario.
-      "AzureWebJobs.reconcile.Disabled": "true",
-      "AzureWebJobs.subscriptions.Disabled": "true",
-      "AzureWebJobs.poison-redrive.Disabled": "true",
-    },
+  const fleet = await startServeFleet(ports, {
+    ...process.env,
+    ...appSettings,
+    FUNCTIONS_DEFAULT_KEY: FUNCTION_KEY,
+    FUNCTIONS_MASTER_KEY: MASTER_KEY,
+    // The timers run when the bench says so, never on their schedule in the middle of a scenario.
+    "AzureWebJobs.reconcile.Disabled": "true",
+    "AzureWebJobs.subscriptions.Disabled": "true",
+    "AzureWebJobs.poison-redrive.Disabled": "true",
   });
-  const serveUrl = await serve.ready;
+  fleetUp = () => fleet.up();
+  const serveUrl = fleet.up()[0]!;
   const deps = await buildLiveDeps(appSettings);
   const runner = {
     idle: () => waitUntil(async () => (await deps.queue.depth()).queued === 0, "an empty work queue"),
@@ -114,10 +128,16 @@ export async function runLiveScenarios(
   const results: BenchResult[] = [];
   try {
     const t0 = performance.now();
+    // The set-up is not measured: it runs without the injected latencies.
+    await Promise.all([graph.post("/latency", { ms: 0 }), mi.post("/latency", { ms: 0 })]);
     const cli = await runSync(SYNC_ARGS, { ...process.env, ...env } as Record<string, string>);
     if (cli.status !== 0) throw new Error(`set-up sync exited ${cli.status}: ${cli.stderrTail}`);
     await runTimerFunction({ url: serveUrl, masterKey: MASTER_KEY }, "reconcile", "reconcile", deps.state);
     await runner.idle();
+    await Promise.all([
+      graph.post("/latency", { ms: config.graphLatencyMs }),
+      mi.post("/latency", { ms: config.miLatencyMs }),
+    ]);
     const subs = await graph.get<{ subscriptions: number }>("/deliveries");
     log(
       `${config.size} live: set-up (CLI sync + timer reconcile) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ` +
@@ -135,6 +155,7 @@ export async function runLiveScenarios(
       chainOf,
       transitive: appSettings.SYNC_PROCESS_CHILD_GROUPS === "true",
       deps,
+      instances,
     };
     for (const scenario of scenarios) {
       const result = scenario === "single-change" ? await singleChange(ctx, live) : await burst(ctx, live);
@@ -142,7 +163,8 @@ export async function runLiveScenarios(
       onResult(result);
     }
   } finally {
-    await serve.stop();
+    await fleet.stop();
+    await front?.close();
     await azurite.close();
     await Promise.all([graph.close(), mi.close()]);
   }
@@ -159,6 +181,8 @@ interface Live {
   /** Whether nested groups are synced (the fast path then reads each changed group's nesting). */
   transitive: boolean;
   deps: LiveDeps;
+  /** `serve` instances sharing the storage account and the queue. */
+  instances: number;
 }
 
 /**
@@ -186,6 +210,19 @@ export function burstGraphBound(
     requests += 1 + Math.ceil(inner / 20);
   }
   return { requests, rounds: rounds.size };
+}
+
+/**
+ * The burst's MI-read lower bound: a removal needs the membership's id (MI deletes `user_group_member/id/<id>` only,
+ * contract §2.3), which only a read of the group's members gives; an add needs only ids the app already holds. So at
+ * least one read per MI group and COALESCE_WINDOW_MS window with a removal.
+ */
+export function burstMiReadBound(made: { change: Change; atMs: number }[]): number {
+  const reads = new Set<string>();
+  for (const { change, atMs } of made) {
+    if (change.op === "remove") reads.add(`${Math.floor(atMs / COALESCE_WINDOW_MS)}:${change.groupId}`);
+  }
+  return reads.size;
 }
 
 /** Groups no other group contains (a change there resyncs one group, not its ancestors too). */
@@ -406,7 +443,7 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
   const c = await counters(live);
   const n = BURST_CHANGES;
   const bound = burstGraphBound(history, live.chainOf, live.transitive);
-  const result = baseResult(ctx, "burst", [
+  const result = baseResult(ctx, live.instances > 1 ? `burst-x${live.instances}` : "burst", [
     figure("latency median", "ms", percentile(latencies, 50), 20 + ctx.config.graphLatencyMs + ctx.config.miLatencyMs),
     figure("latency p95", "ms", percentile(latencies, 95), null),
     figure("latency max", "ms", Math.max(...latencies), null),
@@ -414,7 +451,7 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
     figure("Graph requests", "req", c.graph.total, bound.requests, "≤ 1.2×"),
     figure("Graph delta reads", "req", c.graph.byRoute["GET /groups/delta"] ?? 0, bound.rounds),
     figure("Graph resource units", "RU", c.graph.resourceUnits, null),
-    figure("MI reads", "req", c.mi.reads, null),
+    figure("MI reads", "req", c.mi.reads, burstMiReadBound(history)),
     figure("MI membership writes that changed MI", "req", c.mi.membershipChanges, n, "= changes"),
     figure("MI membership writes MI found done", "req", c.mi.membershipNoOps, 0),
     figure("MI writes (all)", "req", c.mi.writes, n),
@@ -442,7 +479,9 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
     mi503: c.mi.unavailable503,
   };
   result.notes = [
-    "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite in the bench process.",
+    live.instances > 1
+      ? `Simulators and ${live.instances} \`mi-o365-usersync serve\` processes sharing one Azurite (in the bench process) and its queue; Graph posts to a front door that hands each POST to the next instance.`
+      : "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite in the bench process.",
     "Latency measured by polling MI every 25 ms (plus the poll's own time): up to ~30 ms of it is measurement.",
   ];
   return result;

@@ -22,10 +22,10 @@ import { runSync, syncEnv } from "../run-sync.js";
 import { SYNC_ARGS } from "../scenarios/cli-scenarios.js";
 import { drawChange, topLevelGroups } from "../scenarios/live-scenarios.js";
 import { childCliEnvironment, launchSim } from "../sims/launch.js";
+import { startNotificationFront } from "../sims/notification-front.js";
+import { startServeFleet } from "../sims/serve-fleet.js";
 import { GROUP_PREFIX, generateTenant, type TenantSize } from "../tenant/generate-tenant.js";
 import { Prng } from "../tenant/prng.js";
-import { startNotificationFront } from "./notification-front.js";
-import { startServeFleet } from "./serve-fleet.js";
 import { renderSoakReport, type SoakFigures } from "./soak-report.js";
 
 interface SoakOptions {

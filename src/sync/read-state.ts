@@ -109,19 +109,23 @@ export async function readMi(
   const call = { abortSignal: read.abortSignal };
   // Extras are only read when the run manages some: otherwise every MI user would carry an object nothing reads.
   const extras = options.customAttributes.length > 0 || options.trustedServerUsernameAttr !== undefined;
-  const [users, groups] = await Promise.all([mi.listUsers({ ...call, extras }), mi.listGroups(call)]);
+  // The membership reads need only the groups: they start while the users list (MI's largest answer) is still on its
+  // way, so that MI's side of a reconcile is its membership reads, not the users list plus them.
+  const usersRead = mi.listUsers({ ...call, extras });
+  usersRead.catch(() => {}); // awaited below; a failing groups read must not leave it unhandled meanwhile
+  const groups = await mi.listGroups(call);
   const limit = pLimit(read.miConcurrency ?? mi.maxConcurrency);
   const wanted = groupsToRead(entra, options, groups);
+  const [users, rows] = await Promise.all([
+    usersRead,
+    Promise.all(wanted.map((g) => limit(async () => [g.id, await mi.listGroupMembers(g.id, call)] as const))),
+  ]);
   // Membership rows name their user by id: each row shares the id string of that MI user instead of holding its own.
   const userIds = new Map(users.map((u) => [u.id, u.id]));
-  const readRows = async (groupId: string): Promise<readonly [string, MiMembership[]]> => {
-    const rows = await mi.listGroupMembers(groupId, call);
-    for (const row of rows) row.userId = userIds.get(row.userId) ?? row.userId;
-    return [groupId, rows];
-  };
-  const memberships = new Map<string, MiMembership[]>(
-    await Promise.all(wanted.map((g) => limit(() => readRows(g.id)))),
-  );
+  for (const [, groupRows] of rows) {
+    for (const row of groupRows) row.userId = userIds.get(row.userId) ?? row.userId;
+  }
+  const memberships = new Map<string, MiMembership[]>(rows);
   read.logger.info(`MI: ${users.length} user(s), ${groups.length} group(s); memberships of ${wanted.length} read`);
   return { users, groups, memberships, actingUsername: mi.actingUsername };
 }

@@ -60,9 +60,10 @@ export function planMemberships(
     }
     const present = new Set(group.rows.map((r) => r.userId));
     if (provision) {
-      wanted.sort((a, b) => a.user.desired.username.localeCompare(b.user.desired.username));
-      for (const { user, ref } of wanted) {
-        if ("miUserId" in ref && present.has(ref.miUserId)) continue;
+      // Only what changes is sorted (by name, so a plan reads the same every run): a quiet reconcile sorts nothing.
+      const missing = wanted.filter(({ ref }) => !("miUserId" in ref && present.has(ref.miUserId)));
+      missing.sort((a, b) => a.user.desired.username.localeCompare(b.user.desired.username));
+      for (const { user, ref } of missing) {
         ctx.operations.push({
           op: "addMember",
           group: group.ref,
@@ -76,8 +77,8 @@ export function planMemberships(
     if (!group.complete) continue;
     if (ctx.scope !== "full" && group.sources.includes("attribute")) continue;
     const nameOf = (row: MiMembership): string => index.usersById.get(row.userId)?.username ?? row.userId;
-    for (const row of [...group.rows].sort((a, b) => nameOf(a).localeCompare(nameOf(b)))) {
-      if (wantedMiIds.has(row.userId)) continue;
+    const unwanted = group.rows.filter((row) => !wantedMiIds.has(row.userId));
+    for (const row of unwanted.sort((a, b) => nameOf(a).localeCompare(nameOf(b)))) {
       const member = index.usersById.get(row.userId);
       if (ctx.isActing(member) || held.has(row.userId)) {
         ctx.notes.push(keptRow(member, row, group.name, ctx.isActing(member) ? "acting-user" : "held-by-problem"));

@@ -66,15 +66,22 @@ class CaptureHandler implements Middleware {
  * Graph's throttle is one budget per app and tenant (contract §5): once it answers 429 with a `Retry-After`, every
  * other request of this client would be refused too, and refused requests still count against the budget. So no
  * request goes out until that moment has passed: the client waits once instead of each request finding out alone.
+ * Then it starts slowly, as TCP does after a loss: one request at a time, twice as many after each success, all of
+ * them again once 64 may be in flight; a budget that frees bit by bit would refuse a rush of everything that waited.
  * It sits after the RetryHandler, so the retries of a throttled request wait here too.
  */
 class ThrottleGate implements Middleware {
   private next: Middleware | undefined;
   private closedUntil = 0;
+  /** Requests allowed in flight: unlimited until a 429, then 1, doubling with each success. */
+  private limit = Number.POSITIVE_INFINITY;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
 
-  /** No request leaves before `seconds` from now (or a later moment already set). */
+  /** No request leaves before `seconds` from now (or a later moment already set); then it starts slowly. */
   close(seconds: number): void {
     this.closedUntil = Math.max(this.closedUntil, Date.now() + seconds * 1000);
+    this.limit = 1;
   }
 
   async wait(signal?: AbortSignal): Promise<void> {
@@ -84,16 +91,33 @@ class ThrottleGate implements Middleware {
   }
 
   async execute(context: Context): Promise<void> {
-    await this.wait(context.options?.signal ?? undefined);
-    await this.next?.execute(context);
-    const response = context.response;
+    const signal = context.options?.signal ?? undefined;
+    for (;;) {
+      await this.wait(signal);
+      if (this.inFlight < this.limit) break;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.inFlight++;
+    try {
+      await this.next?.execute(context);
+    } finally {
+      this.inFlight--;
+      this.settle(context.response);
+    }
+  }
+
+  private settle(response: Response | undefined): void {
     if (response?.status === 429) {
       const headers: Record<string, string> = {};
       response.headers.forEach((value, key) => {
         headers[key] = value;
       });
       this.close(retryAfterSeconds(headers, 0));
+    } else if (response?.ok && Number.isFinite(this.limit)) {
+      this.limit = this.limit >= 32 ? Number.POSITIVE_INFINITY : this.limit * 2;
     }
+    // Everyone waiting looks again: at the moment, or at the gate's new time.
+    for (const wake of this.waiting.splice(0)) wake();
   }
 
   setNext(next: Middleware): void {

@@ -42,6 +42,8 @@ export interface BoundInputs {
 
 export interface Bounds {
   graphRequests: number;
+  /** Requests carried inside `$batch`: every group's first members page. */
+  graphBatchedRequests: number;
   graphResourceUnits: number;
   miReads: number;
   miWrites: number;
@@ -57,7 +59,7 @@ export interface Bounds {
  *
  * Graph requests = 1 token request
  *   + ceil(G / 999) pages of group resolution by prefix (`$filter=startswith(displayName,...)&$top=999`)
- *   + ceil(G / 20) `$batch` requests carrying every group's first `transitiveMembers` page
+ *   + ceil(G / 20) `$batch` requests carrying every group's first `transitiveMembers` page (G inner requests)
  *   + Σ_g max(0, ceil(T_g / 999) − 1) further pages, T_g = transitive members of g (users and nested groups: Graph
  *     lists both).
  * Graph resource units = group pages × 1 + Σ_g max(1, ceil(T_g / 999)) × 4 (the `$batch` itself costs 0).
@@ -124,6 +126,7 @@ export function computeBounds(input: BoundInputs): Bounds {
   const wallMs = Math.max(graphPathMs, miReadPathMs) + miWritePathMs;
   return {
     graphRequests,
+    graphBatchedRequests: G,
     graphResourceUnits,
     miReads,
     miWrites,

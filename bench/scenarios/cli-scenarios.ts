@@ -69,7 +69,7 @@ export async function runCliScenario(ctx: BenchContext, scenario: CliScenario): 
   const figures = [
     figure("wall time", "ms", run.wallMs, bounds.wallMs, target.wall),
     figure("Graph requests", "req", graph.total, bounds.graphRequests, target.graph),
-    figure("Graph inner $batch requests", "req", graph.batchedRequests, null),
+    figure("Graph inner $batch requests", "req", graph.batchedRequests, bounds.graphBatchedRequests),
     figure("Graph resource units", "RU", graph.resourceUnits, bounds.graphResourceUnits),
     figure("MI reads", "req", mi.reads, bounds.miReads, steady ? "≤ 1.05×" : undefined),
     figure(

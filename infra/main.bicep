@@ -38,7 +38,7 @@ param alwaysReadyHttpInstances int = 1
 @maxValue(1000)
 param maximumInstanceCount int = 10
 
-@description('Memory per instance, in MB. 512 carries tenants up to 100,000 users, 5,000 groups and 400,000 memberships (a full reconcile peaks at 354 MB with the heap limit of node-heap.json); 2048 for larger ones (docs/deploy.md).')
+@description('Memory per instance, in MB. 512 carries tenants up to 100,000 users, 5,000 groups and 400,000 memberships (a full reconcile peaked at 335-379 MB with the heap limit of node-heap.json, 550-572 MB without); 2048 for larger ones (docs/deploy.md).')
 @allowed([
   512
   2048

@@ -1,4 +1,3 @@
-import { startAzurite } from "../../sim/azurite/start-azurite.js";
 import { freePort } from "../../sim/sandbox/free-port.js";
 import { runTimerFunction } from "../../sim/sandbox/run-timer-function.js";
 import { waitUntil } from "../../sim/sandbox/wait-until.js";
@@ -8,6 +7,7 @@ import type { LiveDeps } from "../../src/live/live-deps.js";
 import { type BenchResult, figure } from "../report.js";
 import { runSync } from "../run-sync.js";
 import { childCliEnvironment, launchSim, type SimProcess } from "../sims/launch.js";
+import { launchStorageAccount } from "../sims/launch-storage.js";
 import { startNotificationFront } from "../sims/notification-front.js";
 import { startServeFleet } from "../sims/serve-fleet.js";
 import { type BenchTenant, GROUP_PREFIX, generateTenant } from "../tenant/generate-tenant.js";
@@ -88,7 +88,8 @@ export async function runLiveScenarios(
     ]),
   ]);
   const env = childCliEnvironment(graph, mi);
-  const azurite = await startAzurite();
+  // Storage as separate processes too, as Azure's are separate services (not in this process, which polls MI).
+  const azurite = await launchStorageAccount();
   const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
   // One instance: Graph posts to it directly. Several: to a front door that hands each POST to the next instance, as
   // Azure's front end does (the soak's, without its chaos).
@@ -366,7 +367,7 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
     perChange,
   };
   result.notes = [
-    "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite in the bench process.",
+    "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite's tables and queues in two more processes.",
     "Latency includes the bench's polling of MI (every 2 ms over the MI child's control API) and the simulator's 20 ms notification batch window.",
   ];
   return result;
@@ -480,8 +481,8 @@ async function burst(ctx: BenchContext, live: Live): Promise<BenchResult> {
   };
   result.notes = [
     live.instances > 1
-      ? `Simulators and ${live.instances} \`mi-o365-usersync serve\` processes sharing one Azurite (in the bench process) and its queue; Graph posts to a front door that hands each POST to the next instance.`
-      : "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite in the bench process.",
+      ? `Simulators and ${live.instances} \`mi-o365-usersync serve\` processes sharing one storage account (Azurite's tables and queues in two processes); Graph posts to a front door that hands each POST to the next instance.`
+      : "Simulators and `mi-o365-usersync serve` (webhooks, queue trigger, worker) in separate processes; Azurite's tables and queues in two more processes.",
     "Latency measured by polling MI every 25 ms (plus the poll's own time): up to ~30 ms of it is measurement.",
   ];
   return result;

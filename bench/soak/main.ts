@@ -7,10 +7,9 @@
 //
 //   npm run soak [-- --changes 10000 --minutes 10 --size S --seed 1 --fault-rate 0.15 --out docs/soak.md --logs DIR]
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { freePort } from "../../sim/sandbox/free-port.js";
 import { runCli } from "../../sim/sandbox/lab.js";
 import { runTimerFunction } from "../../sim/sandbox/run-timer-function.js";
@@ -22,6 +21,7 @@ import { runSync, syncEnv } from "../run-sync.js";
 import { SYNC_ARGS } from "../scenarios/cli-scenarios.js";
 import { drawChange, topLevelGroups } from "../scenarios/live-scenarios.js";
 import { childCliEnvironment, launchSim } from "../sims/launch.js";
+import { launchStorageAccount } from "../sims/launch-storage.js";
 import { startNotificationFront } from "../sims/notification-front.js";
 import { startServeFleet } from "../sims/serve-fleet.js";
 import { GROUP_PREFIX, generateTenant, type TenantSize } from "../tenant/generate-tenant.js";
@@ -74,19 +74,7 @@ async function soak(options: SoakOptions): Promise<void> {
     launchSim("mi", ["--seed", String(options.seed)]),
   ]);
   const env = childCliEnvironment(graph, mi);
-  // Azure's table and queue services are separate services; one Azurite process serving both was the soak's
-  // bottleneck (one thread at 95% CPU), so tables come from one process and queues from another.
-  const [tables, queues] = await Promise.all([launchAzurite(), launchAzurite()]);
-  const queueEndpoint = /QueueEndpoint=(http:\/\/[^/;]+)/.exec(queues.connectionString)![1]!;
-  const storage = {
-    connectionString: tables.connectionString.replace(
-      /QueueEndpoint=http:\/\/[^/;]+/,
-      `QueueEndpoint=${queueEndpoint}`,
-    ),
-    close: async () => {
-      await Promise.all([tables.close(), queues.close()]);
-    },
-  };
+  const storage = await launchStorageAccount();
   // Every storage request passes a counting proxy: the figures say what the instances asked of storage.
   const proxies = await Promise.all(
     ["TableEndpoint", "QueueEndpoint"].map((name) =>
@@ -283,30 +271,6 @@ async function soak(options: SoakOptions): Promise<void> {
   } finally {
     await cleanup();
   }
-}
-
-/** Azurite in its own process (sim/azurite/main.js), as the instances' shared storage account. */
-async function launchAzurite(): Promise<{ connectionString: string; close(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [join(__dirname, "..", "..", "sim", "azurite", "main.js"), "--table-port", "0", "--queue-port", "0"],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`azurite exited ${code}`)));
-  });
-  const { connectionString } = JSON.parse(line) as { connectionString: string };
-  return {
-    connectionString,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
 }
 
 /** Operations in a `provision --dry-run --json` document (the plan); null when it cannot be read. */

@@ -42,6 +42,8 @@ export interface GraphEntraDirectoryOptions {
   logger?: Logger;
   /** Retries of a throttled or unavailable request (429/503/504), honouring Retry-After. Default 8, at most 10. */
   maxRetries?: number;
+  /** How long a request keeps obeying 429s before `maxRetries` counts them (GraphHttpOptions). Default 5 minutes. */
+  throttlePatienceMs?: number;
   /** Graph requests in flight at once while reading members. Default 4. */
   concurrency?: number;
 }
@@ -81,6 +83,7 @@ export class GraphEntraDirectory implements EntraDirectory, EntraChangeFeed, Ent
       endpoints,
       tokenProvider,
       maxRetries: Math.min(Math.max(Math.floor(options.maxRetries ?? 8), 0), 10),
+      ...(options.throttlePatienceMs === undefined ? {} : { throttlePatienceMs: options.throttlePatienceMs }),
       logger: this.logger,
     });
     this.subscriptions = new GraphSubscriptionsClient({

@@ -37,8 +37,17 @@ export interface GraphHttpOptions {
   tokenProvider: AuthenticationProvider;
   /** Retries of a throttled or unavailable request (429/503/504), at most 10. */
   maxRetries: number;
+  /**
+   * How long a request keeps obeying Graph's 429 `Retry-After` before `maxRetries` counts those too. Default 5
+   * minutes: under a quota the client is told exactly when to come back, and a large reconcile waits out several
+   * windows; counting each short wait as a failure gave groups up as unreadable half way through.
+   */
+  throttlePatienceMs?: number;
   logger: Logger;
 }
+
+/** Default of `throttlePatienceMs`. */
+const THROTTLE_PATIENCE_MS = 5 * 60_000;
 
 /** Per-request holder for the original error thrown inside the middleware chain (graph-client keeps only its text). */
 class FailureCapture implements MiddlewareOptions {
@@ -71,6 +80,8 @@ class CaptureHandler implements Middleware {
  * It sits after the RetryHandler, so the retries of a throttled request wait here too.
  */
 class ThrottleGate implements Middleware {
+  constructor(private readonly patienceMs: number) {}
+
   private next: Middleware | undefined;
   private closedUntil = 0;
   /** Requests allowed in flight: unlimited until a 429, then 1, doubling with each success. */
@@ -90,34 +101,50 @@ class ThrottleGate implements Middleware {
     }
   }
 
+  /** Whether a request first sent at `since` may still wait out a 429 here rather than count as a retry. */
+  patient(since: number): boolean {
+    return this.closedUntil - since < this.patienceMs;
+  }
+
   async execute(context: Context): Promise<void> {
     const signal = context.options?.signal ?? undefined;
+    const since = Date.now();
     for (;;) {
-      await this.wait(signal);
-      if (this.inFlight < this.limit) break;
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    this.inFlight++;
-    try {
-      await this.next?.execute(context);
-    } finally {
-      this.inFlight--;
-      this.settle(context.response);
+      for (;;) {
+        await this.wait(signal);
+        if (this.inFlight < this.limit) break;
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
+      }
+      this.inFlight++;
+      let told = false;
+      try {
+        await this.next?.execute(context);
+      } finally {
+        this.inFlight--;
+        told = this.settle(context.response);
+      }
+      // A 429 that says when to come back is waited out here, within the patience (the RetryHandler's count is for
+      // 503/504, 429s without a Retry-After, and beyond the patience).
+      if (!told || !this.patient(since)) return;
     }
   }
 
-  private settle(response: Response | undefined): void {
+  /** Takes in an answer; true when it was a 429 that said when to come back. */
+  private settle(response: Response | undefined): boolean {
+    let told = false;
     if (response?.status === 429) {
       const headers: Record<string, string> = {};
       response.headers.forEach((value, key) => {
         headers[key] = value;
       });
+      told = hasRetryAfter(headers);
       this.close(retryAfterSeconds(headers, 0));
     } else if (response?.ok && Number.isFinite(this.limit)) {
       this.limit = this.limit >= 32 ? Number.POSITIVE_INFINITY : this.limit * 2;
     }
     // Everyone waiting looks again: at the moment, or at the gate's new time.
     for (const wake of this.waiting.splice(0)) wake();
+    return told;
   }
 
   setNext(next: Middleware): void {
@@ -159,10 +186,11 @@ export class GraphHttp {
   private readonly retryOptions: RetryHandlerOptions;
   /** Retries 429/503 only: for writes that must not be repeated after a gateway timeout. */
   private readonly refusalRetryOptions: RetryHandlerOptions;
-  private readonly gate = new ThrottleGate();
+  private readonly gate: ThrottleGate;
 
   constructor(private readonly options: GraphHttpOptions) {
     const maxRetries = Math.min(Math.max(options.maxRetries, 0), 10);
+    this.gate = new ThrottleGate(options.throttlePatienceMs ?? THROTTLE_PATIENCE_MS);
     this.retryOptions = new RetryHandlerOptions(1, maxRetries);
     this.refusalRetryOptions = new RetryHandlerOptions(
       1,
@@ -222,6 +250,7 @@ export class GraphHttp {
     if (requests.length > MAX_BATCH) throw new RangeError(`a $batch holds at most ${MAX_BATCH} requests`);
     const outcomes = new Map<string, GraphOutcome>();
     let pending = [...requests];
+    const since = Date.now();
     for (let attempt = 0; pending.length > 0; attempt++) {
       const outer = await this.send(
         "/$batch",
@@ -253,7 +282,11 @@ export class GraphHttp {
         if (request === undefined) continue;
         if (response.status >= 200 && response.status < 300) {
           outcomes.set(response.id, { ok: true, body: response.body });
-        } else if (STATUSES_RETRIED.has(response.status) && attempt < this.retryOptions.maxRetries) {
+        } else if (
+          STATUSES_RETRIED.has(response.status) &&
+          (attempt < this.retryOptions.maxRetries ||
+            (response.status === 429 && hasRetryAfter(response.headers) && this.gate.patient(since)))
+        ) {
           retry.push(request);
           if (response.status === 429) throttled.add(request.id);
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(response.headers, attempt));
@@ -328,6 +361,10 @@ export class GraphHttp {
       throw mapNetworkFailure(original, "Microsoft Graph", this.options.endpoints.graphEndpoint, "--graph-endpoint");
     }
   }
+}
+
+function hasRetryAfter(headers: Record<string, string> | undefined): boolean {
+  return headers !== undefined && Object.keys(headers).some((k) => k.toLowerCase() === "retry-after");
 }
 
 /** Seconds to wait before re-posting a throttled inner request: its `Retry-After`, else exponential from 1 s. */

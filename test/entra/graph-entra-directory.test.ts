@@ -405,10 +405,30 @@ describe("GraphEntraDirectory.listMembersOfGroups", () => {
     assert.ok(between.length <= 1, `${between.length} request(s) sent while the client was throttled`);
   });
 
-  it("429 beyond maxRetries → an entra.throttled error item for that group only", async () => {
+  it("429s that say when to come back are waited out past maxRetries, within the patience", async () => {
+    // A large reconcile under Graph's quota is told to come back many times; each is not a failure.
+    sim.requests.reset();
+    sim.faults.inject({ match: `/groups/${g.Child}/members`, status: 429, retryAfter: "0", times: 5 });
+    sim.faults.inject({ match: /skiptoken/, status: 429, retryAfter: "0", times: 5 });
+    const read = await readAll(
+      directoryFor(sim, { maxRetries: 2 }).listMembersOfGroups([g.Child ?? "", g.Big ?? ""], members()),
+    );
+    assert.deepEqual(read.get(g.Child ?? "")?.errors, []);
+    assert.deepEqual(upns(read.get(g.Child ?? "")), [
+      "bob@contoso.com",
+      "carol_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+    ]);
+    assert.equal(read.get(g.Big ?? "")?.users.length, 1200);
+    assert.equal(sim.requests.entries.filter((e) => e.status === 429).length >= 10, true);
+  });
+
+  it("429 beyond maxRetries once the patience is spent → an entra.throttled error item for that group only", async () => {
     sim.faults.inject({ match: `/groups/${g.Child}/members`, status: 429, retryAfter: "0", times: 5 });
     const read = await readAll(
-      directoryFor(sim, { maxRetries: 2 }).listMembersOfGroups([g.Child ?? "", g.Parent ?? ""], members()),
+      directoryFor(sim, { maxRetries: 2, throttlePatienceMs: 0 }).listMembersOfGroups(
+        [g.Child ?? "", g.Parent ?? ""],
+        members(),
+      ),
     );
     const child = read.get(g.Child ?? "");
     assert.equal(child?.errors[0]?.code, "entra.throttled");

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadLatest, renderChart } from "./chart.js";
-import { type BenchResult, formatTable } from "./report.js";
+import { type BenchResult, formatTable, heapLabel } from "./report.js";
 
 const ORDER = ["S", "M", "L", "XL"];
 const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst", "burst-x3"];
@@ -17,7 +17,9 @@ const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst", "burs
 export const publishedDir = (): string => join(__dirname, "..", "..", "docs", "benchmarks");
 
 function sorted(results: BenchResult[]): BenchResult[] {
-  const rank = (r: BenchResult): number => ORDER.indexOf(r.size) * 10 + SCENARIOS.indexOf(r.scenario);
+  const rank = (r: BenchResult): number =>
+    (ORDER.indexOf(r.size) * 10 + SCENARIOS.indexOf(r.scenario)) * 2 +
+    ((r.config.heap ?? "default") === "default" ? 1 : 0);
   return [...results].sort((a, b) => rank(a) - rank(b));
 }
 
@@ -27,7 +29,7 @@ function conditions(results: BenchResult[]): string[] {
     const c = r.config;
     lines.add(
       `${r.size} ${r.scenario}: ${r.date.slice(0, 16).replace("T", " ")} UTC, commit ${r.commit ?? "?"}, Node ${c.node}, ` +
-        `${c.cores} cores, Graph ${c.graphLatencyMs} ms, MI ${c.miLatencyMs} ms per request, MI cap ${c.miConcurrencyCap} ` +
+        `${c.cores} cores, heap ${heapLabel(c)}, Graph ${c.graphLatencyMs} ms, MI ${c.miLatencyMs} ms per request, MI cap ${c.miConcurrencyCap} ` +
         `in flight, Graph ${c.ruQuotaPer10s} RU per 10 s; tenant ${Object.entries(r.tenant)
           .map(([k, v]) => `${v.toLocaleString("en-US")} ${k}`)
           .join(", ")}`,
@@ -48,8 +50,10 @@ export function publish(): string {
     [
       "# Benchmark results",
       "",
-      "Written by `npm run bench:publish` from the newest run of each size and scenario; reproduce with",
-      "`npm run bench -- --size S,M,L --scenario all` (see bench/README.md). Bounds and ratios are explained there.",
+      "Written by `npm run bench:publish` from the newest run of each size, scenario and heap; reproduce with",
+      "`npm run bench -- --size S,M,L,XL --scenario all` and, for the `V8` rows, `--size L,XL --scenario steady,churn",
+      "--heap default` (see bench/README.md). Bounds and ratios are explained there; `heap` says whose heap settings",
+      "the sync ran with: `512 MB` those the template ships for that instance size, `V8` Node's own.",
       "",
       "![wall time, requests and memory against tenant size](chart.svg)",
       "",

@@ -351,8 +351,8 @@ async function singleChange(ctx: BenchContext, live: Live): Promise<BenchResult>
   const latencyBound = 20 + ctx.config.graphLatencyMs + ctx.config.miLatencyMs;
   const requests = med("graph") + med("miReads") + med("miWrites") + med("miTokens");
   const result = baseResult(ctx, "single-change", [
-    figure("latency median", "ms", percentile(latencies, 50), latencyBound, "< 300 + Lg + Lm"),
-    figure("latency p95", "ms", percentile(latencies, 95), latencyBound),
+    figure("latency median", "ms", percentile(latencies, 50), latencyBound, "≤ 200 ms"),
+    figure("latency p95", "ms", percentile(latencies, 95), latencyBound, "≤ 300 ms"),
     figure("HTTP requests per change (median, w/o notification)", "req", requests, 2, "≤ 4"),
     figure("Graph requests per change (median)", "req", med("graph"), 1),
     figure("Graph resource units per change (median)", "RU", med("ru"), 5),

@@ -76,7 +76,7 @@ class CaptureHandler implements Middleware {
  * other request of this client would be refused too, and refused requests still count against the budget. So no
  * request goes out until that moment has passed: the client waits once instead of each request finding out alone.
  * Then it starts slowly, as TCP does after a loss: one request at a time, twice as many after each success, all of
- * them again once 64 may be in flight; a budget that frees bit by bit would refuse a rush of everything that waited.
+ * them again once 32 went through; a budget that frees bit by bit would refuse a rush of everything that waited.
  * It sits after the RetryHandler, so the retries of a throttled request wait here too.
  */
 class ThrottleGate implements Middleware {
@@ -275,7 +275,7 @@ export class GraphHttp {
         );
       }
       const retry: BatchGet[] = [];
-      const throttled = new Set<string>();
+      let throttled = false;
       let waitSeconds = 0;
       for (const response of parsed.data.responses) {
         const request = pending.find((r) => r.id === response.id);
@@ -288,7 +288,7 @@ export class GraphHttp {
             (response.status === 429 && hasRetryAfter(response.headers) && this.gate.patient(since)))
         ) {
           retry.push(request);
-          if (response.status === 429) throttled.add(request.id);
+          if (response.status === 429) throttled = true;
           waitSeconds = Math.max(waitSeconds, retryAfterSeconds(response.headers, attempt));
         } else {
           outcomes.set(response.id, { ok: false, failure: failureOf(response.status, response.body) });
@@ -308,7 +308,7 @@ export class GraphHttp {
         this.options.logger.debug(
           `Graph throttled ${retry.length} request(s) inside a $batch; re-posting them in ${waitSeconds.toFixed(1)} s`,
         );
-        if (retry.some((r) => throttled.has(r.id))) this.gate.close(waitSeconds);
+        if (throttled) this.gate.close(waitSeconds);
         else await sleep(waitSeconds * 1000, undefined, { signal });
         await this.gate.wait(signal);
       }
@@ -363,16 +363,21 @@ export class GraphHttp {
   }
 }
 
+/** The `Retry-After` header's value, whatever its case; undefined when Graph sent none. */
+function retryAfterOf(headers: Record<string, string> | undefined): string | undefined {
+  if (headers === undefined) return undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === "retry-after");
+  return key === undefined ? undefined : headers[key];
+}
+
 function hasRetryAfter(headers: Record<string, string> | undefined): boolean {
-  return headers !== undefined && Object.keys(headers).some((k) => k.toLowerCase() === "retry-after");
+  return retryAfterOf(headers) !== undefined;
 }
 
 /** Seconds to wait before re-posting a throttled inner request: its `Retry-After`, else exponential from 1 s. */
 function retryAfterSeconds(headers: Record<string, string> | undefined, attempt: number): number {
   const fallback = Math.min(2 ** attempt, 30);
-  if (headers === undefined) return fallback;
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === "retry-after");
-  const value = key === undefined ? undefined : headers[key];
+  const value = retryAfterOf(headers);
   if (value === undefined) return fallback;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0), 180);

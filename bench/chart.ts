@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type BenchResult, heapLabel, resultsDir } from "./report.js";
+import { type BenchResult, heapLabel, heapOf, resultsDir } from "./report.js";
 
 const SIZES = ["S", "M", "L", "XL"];
 const SCENARIOS = ["initial", "steady", "churn"];
@@ -46,7 +46,7 @@ export function loadLatest(dir = resultsDir()): BenchResult[] {
   for (const file of files) {
     try {
       const r = JSON.parse(readFileSync(join(dir, file), "utf8")) as BenchResult;
-      const key = `${r.size}/${r.scenario}/${r.config.heap ?? "default"}`;
+      const key = `${r.size}/${r.scenario}/${heapOf(r.config)}`;
       const prev = latest.get(key);
       if (!prev || prev.date < r.date) latest.set(key, r);
     } catch {
@@ -66,7 +66,7 @@ function niceLabel(v: number): string {
 
 export function renderChart(all: BenchResult[]): string {
   // One point per size and scenario: with the heap settings the app ships when there is such a run, V8's otherwise.
-  const shipped = (r: BenchResult): boolean => (r.config.heap ?? "default") !== "default";
+  const shipped = (r: BenchResult): boolean => heapOf(r.config) !== "default";
   const results = all.filter(
     (r) => shipped(r) || !all.some((o) => shipped(o) && o.size === r.size && o.scenario === r.scenario),
   );

@@ -24,7 +24,7 @@ import { type BenchResult, formatTable, writeResult } from "./report.js";
 import { type CliScenario, runCliScenario } from "./scenarios/cli-scenarios.js";
 import { type BenchConfig, type BenchContext, type HeapChoice, heapArguments } from "./scenarios/context.js";
 import type { LiveScenario } from "./scenarios/live-scenarios.js";
-import { childCliEnvironment, launchSim } from "./sims/launch.js";
+import { childCliEnvironment, launchSim, setSimLatency } from "./sims/launch.js";
 import { generateTenant, TENANT_SIZES, type TenantSize } from "./tenant/generate-tenant.js";
 
 const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst"] as const;
@@ -128,10 +128,6 @@ function scenariosFor(size: TenantSize, chosen: Options["scenarios"]): Scenario[
   return size === "S" || size === "M" ? [...SCENARIOS] : ["initial", "steady", "churn"];
 }
 
-async function setLatency(ctx: BenchContext, graphMs: number, miMs: number): Promise<void> {
-  await Promise.all([ctx.graph.post("/latency", { ms: graphMs }), ctx.mi.post("/latency", { ms: miMs })]);
-}
-
 /** A scenario that failed: the bench goes on with the others, prints what it measured, then exits 1. */
 const failures: string[] = [];
 
@@ -205,12 +201,12 @@ async function runSize(size: TenantSize, options: Options, log: (line: string) =
         if (!needed) continue;
         // A set-up nobody measures runs without the injected latencies: at L and XL that is minutes, not an hour.
         const setup = !wanted;
-        if (setup) await setLatency(ctx, 0, 0);
+        if (setup) await setSimLatency(graph, mi, 0, 0);
         const result = await runCliScenario(ctx, scenario).catch((error: unknown) => {
           failures.push(`${size} ${scenario}: ${describe(error)}`);
           return undefined;
         });
-        if (setup) await setLatency(ctx, options.graphLatencyMs, options.miLatencyMs);
+        if (setup) await setSimLatency(graph, mi, options.graphLatencyMs, options.miLatencyMs);
         if (result === undefined) {
           if (scenario === "initial") break; // the others start from its state
           continue;

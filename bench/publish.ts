@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadLatest, renderChart } from "./chart.js";
-import { type BenchResult, formatTable, heapLabel } from "./report.js";
+import { type BenchResult, formatTable, heapLabel, heapOf } from "./report.js";
 
 const ORDER = ["S", "M", "L", "XL"];
 const SCENARIOS = ["initial", "steady", "churn", "single-change", "burst", "burst-x3"];
@@ -18,8 +18,7 @@ export const publishedDir = (): string => join(__dirname, "..", "..", "docs", "b
 
 function sorted(results: BenchResult[]): BenchResult[] {
   const rank = (r: BenchResult): number =>
-    (ORDER.indexOf(r.size) * 10 + SCENARIOS.indexOf(r.scenario)) * 2 +
-    ((r.config.heap ?? "default") === "default" ? 1 : 0);
+    (ORDER.indexOf(r.size) * 10 + SCENARIOS.indexOf(r.scenario)) * 2 + (heapOf(r.config) === "default" ? 1 : 0);
   return [...results].sort((a, b) => rank(a) - rank(b));
 }
 

@@ -76,8 +76,13 @@ const fmt = (value: number | null, digits = 0): string =>
 
 /** `512 MB`: the heap settings the app ships for a 512 MB instance (infra/node-heap.json); `V8`: Node's defaults. */
 export function heapLabel(config: BenchResult["config"]): string {
-  const heap = config.heap ?? "default";
+  const heap = heapOf(config);
   return heap === "default" ? "V8" : `${heap} MB`;
+}
+
+/** The heap a result ran with; results from before `--heap` ran with V8's own (`default`). */
+export function heapOf(config: BenchResult["config"]): string {
+  return config.heap ?? "default";
 }
 
 /** The stdout table: one block per result, one line per figure. */

@@ -6,7 +6,7 @@ import { MIN_ROUND_INTERVAL_MS } from "../../src/live/delta-chains.js";
 import type { LiveDeps } from "../../src/live/live-deps.js";
 import { type BenchResult, figure } from "../report.js";
 import { runSync } from "../run-sync.js";
-import { childCliEnvironment, launchSim, type SimProcess } from "../sims/launch.js";
+import { childCliEnvironment, launchSim, type SimProcess, setSimLatency } from "../sims/launch.js";
 import { launchStorageAccount } from "../sims/launch-storage.js";
 import { startNotificationFront } from "../sims/notification-front.js";
 import { startServeFleet } from "../sims/serve-fleet.js";
@@ -130,15 +130,12 @@ export async function runLiveScenarios(
   try {
     const t0 = performance.now();
     // The set-up is not measured: it runs without the injected latencies.
-    await Promise.all([graph.post("/latency", { ms: 0 }), mi.post("/latency", { ms: 0 })]);
+    await setSimLatency(graph, mi, 0, 0);
     const cli = await runSync(SYNC_ARGS, { ...process.env, ...env } as Record<string, string>);
     if (cli.status !== 0) throw new Error(`set-up sync exited ${cli.status}: ${cli.stderrTail}`);
     await runTimerFunction({ url: serveUrl, masterKey: MASTER_KEY }, "reconcile", "reconcile", deps.state);
     await runner.idle();
-    await Promise.all([
-      graph.post("/latency", { ms: config.graphLatencyMs }),
-      mi.post("/latency", { ms: config.miLatencyMs }),
-    ]);
+    await setSimLatency(graph, mi, config.graphLatencyMs, config.miLatencyMs);
     const subs = await graph.get<{ subscriptions: number }>("/deliveries");
     log(
       `${config.size} live: set-up (CLI sync + timer reconcile) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ` +

@@ -94,6 +94,11 @@ export async function launchSim(role: "graph" | "mi", args: string[], timeoutMs 
   };
 }
 
+/** Sets both simulators' injected latency (a set-up the bench does not measure runs with none). */
+export async function setSimLatency(graph: SimProcess, mi: SimProcess, graphMs: number, miMs: number): Promise<void> {
+  await Promise.all([graph.post("/latency", { ms: graphMs }), mi.post("/latency", { ms: miMs })]);
+}
+
 /** The CLI's environment for simulators running as child processes. */
 export function childCliEnvironment(graph: SimProcess, mi: SimProcess): Record<string, string> {
   const g = graph.info;

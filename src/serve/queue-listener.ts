@@ -15,11 +15,18 @@ export interface QueueListenerOptions {
   /** Runs the function for one message (and writes its outputs); rejects when it failed. */
   invoke(text: string, triggerMetadata: Record<string, RpcTypedData>): Promise<void>;
   log(level: "information" | "warning" | "error", message: string): void;
+  /** Waits between polls of an empty queue; resolves early when `signal` aborts. Real time unless a test gives one. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 export interface QueueListener {
   /** Stops fetching; messages already fetched go on running. */
   stop(): void;
+  /**
+   * A message was just sent to this queue by one of the host's own output bindings: poll now, at the shortest
+   * interval again (the WebJobs SDK's SharedQueueWatcher), rather than when the current wait ends.
+   */
+  notify(): void;
   /** Resolves once the running messages are done, or after `timeoutMs` (they are then left to reappear). */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -29,12 +36,17 @@ export interface QueueListener {
  * (renewed while they run); fetch more once no more than `newBatchThreshold` are running; poll an empty queue at
  * growing intervals up to `maxPollingInterval`. A message whose function succeeds is deleted; one that fails is made
  * visible again after `visibilityTimeout`, or, at its `maxDequeueCount`-th delivery, copied to `<queue>-poison` and
- * deleted.
+ * deleted. A message sent through the same host's output binding cuts the wait short (`notify`), as in the host,
+ * where a webhook's message is picked up at once however long the queue had been idle.
  */
 export function startQueueListener(options: QueueListenerOptions): QueueListener {
   const { queue, poison, config } = options;
   const running = new Set<Promise<void>>();
   const stopping = new AbortController();
+  const sleep = options.sleep ?? realSleep;
+  /** Aborted by `notify` to end the current wait; a notification while fetching skips the next wait. */
+  let nap = new AbortController();
+  let notified = false;
   let poisonCreated = false;
 
   const toPoison = async (item: DequeuedMessageItem, popReceipt: string): Promise<void> => {
@@ -95,6 +107,7 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
         continue;
       }
       let items: DequeuedMessageItem[] = [];
+      notified = false;
       try {
         const received = await queue.receiveMessages({
           numberOfMessages: config.batchSize,
@@ -110,18 +123,25 @@ export function startQueueListener(options: QueueListenerOptions): QueueListener
         break;
       }
       for (const item of items) track(item);
-      if (items.length > 0) {
+      if (items.length > 0 || notified) {
         waitMs = MIN_POLLING_INTERVAL_MS;
         continue;
       }
-      await sleep(waitMs, stopping.signal);
-      waitMs = Math.min(waitMs * 2, Math.max(MIN_POLLING_INTERVAL_MS, config.maxPollingIntervalMs));
+      nap = new AbortController();
+      await sleep(waitMs, AbortSignal.any([stopping.signal, nap.signal]));
+      waitMs = notified
+        ? MIN_POLLING_INTERVAL_MS
+        : Math.min(waitMs * 2, Math.max(MIN_POLLING_INTERVAL_MS, config.maxPollingIntervalMs));
     }
   };
   const looping = loop();
 
   return {
     stop: () => stopping.abort(),
+    notify: () => {
+      notified = true;
+      nap.abort();
+    },
     drain: async (timeoutMs) => {
       await looping;
       let timer: NodeJS.Timeout | undefined;
@@ -148,7 +168,7 @@ function triggerMetadata(item: DequeuedMessageItem, text: string): Record<string
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function realSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);

@@ -62,6 +62,8 @@ export async function runHost(options: ServeOptions, io: HostIo): Promise<Runnin
   let routes: HttpRoute[] = [];
   let app: LoadedApp | undefined;
   const queues: QueueListener[] = [];
+  /** The listeners of each queue, by its URL: told when an output binding of this host sends to it. */
+  const listening = new Map<string, QueueListener[]>();
   const timers = new Map<string, TimerListener>();
   const background = new Set<Promise<unknown>>();
   const accounts = new Map<string, StorageAccount>();
@@ -81,7 +83,7 @@ export async function runHost(options: ServeOptions, io: HostIo): Promise<Runnin
         log(level === "critical" ? "error" : (level as Level), where.functionName, message);
       },
     });
-    await writeOutputBindings(fn.fn, response, {
+    const written = await writeOutputBindings(fn.fn, response, {
       encoding: config.queues.messageEncoding,
       resolve: (text) => resolveSettingReferences(fn.fn.name, text, io.env),
       account: (connection) => {
@@ -90,6 +92,7 @@ export async function runHost(options: ServeOptions, io: HostIo): Promise<Runnin
         return account(value, name);
       },
     });
+    for (const queue of written) for (const listener of listening.get(queue.url) ?? []) listener.notify();
     return response;
   };
   const runQueueMessage = async (fn: ServedFunction, text: string, meta: Record<string, RpcTypedData>) => {
@@ -189,15 +192,16 @@ export async function runHost(options: ServeOptions, io: HostIo): Promise<Runnin
         );
       } else if (fn.kind === "queue" && !fn.disabled) {
         const client = account(fn.connectionString, fn.connectionSetting);
-        queues.push(
-          startQueueListener({
-            queue: client.queue(fn.queueName),
-            poison: client.queue(`${fn.queueName}-poison`),
-            config: config.queues,
-            log: fnLog,
-            invoke: (text, meta) => runQueueMessage(fn, text, meta),
-          }),
-        );
+        const queue = client.queue(fn.queueName);
+        const listener = startQueueListener({
+          queue,
+          poison: client.queue(`${fn.queueName}-poison`),
+          config: config.queues,
+          log: fnLog,
+          invoke: (text, meta) => runQueueMessage(fn, text, meta),
+        });
+        queues.push(listener);
+        listening.set(queue.url, [...(listening.get(queue.url) ?? []), listener]);
       }
     }
     state = "running";

@@ -1,3 +1,4 @@
+import type { QueueClient } from "@azure/storage-queue";
 import type { RegisteredFunction } from "./app-registry.js";
 import type { RpcInvocationResponse } from "./functions-core-types.js";
 import { encodeMessageText, type MessageEncoding, outputMessages } from "./queue-message-text.js";
@@ -20,13 +21,15 @@ export const SUPPORTED_OUTPUT_TYPES = new Set(["queue"]);
 /**
  * Writes what an invocation left for its output bindings (`context.extraOutputs`, and a non-HTTP function's queue
  * `$return`), as the host does once the function has returned: each queue message sent, the queue created if
- * missing. Rejects on the first write that fails.
+ * missing. Rejects on the first write that fails. Resolves to the queues it sent messages to, whose listeners in this
+ * host are then told (as the host's SharedQueueWatcher tells them).
  */
 export async function writeOutputBindings(
   fn: RegisteredFunction,
   response: RpcInvocationResponse,
   targets: OutputTargets,
-): Promise<void> {
+): Promise<QueueClient[]> {
+  const written = new Set<QueueClient>();
   const outputs = [...(response.outputData ?? [])];
   if (fn.bindings.$return?.type === "queue" && response.returnValue) {
     outputs.push({ name: "$return", data: response.returnValue });
@@ -43,8 +46,10 @@ export async function writeOutputBindings(
     }
     for (const message of outputMessages(data)) {
       await queue.sendMessage(encodeMessageText(message, targets.encoding));
+      written.add(queue);
     }
   }
+  return [...written];
 }
 
 /** A binding property that is a non-empty string, else undefined. */

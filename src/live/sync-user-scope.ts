@@ -59,7 +59,7 @@ export async function syncUserScope(
 
   const closure = await closeOverClaims(deps, named, synced, leases);
   if ("widen" in closure) return closure.widen;
-  const { contexts, previous, candidates } = closure;
+  const { contexts, previous, candidates, early } = closure;
 
   // The groups holding each user are read whole, so a name that differs from the one on record is a rename since the
   // chains were laid: its MI group changes, which only a read of the group decides.
@@ -76,7 +76,13 @@ export async function syncUserScope(
   const targets = [...new Set([...synced.values()].map((g) => options.targetGroup ?? g.displayName))];
   const [miGroups, rows] = await Promise.all([
     miGroupsCache.get(deps.mi, [...targets, DEFAULT_GROUP_NAME], deps.now(), { abortSignal: leases.signal }),
-    Promise.all([...candidates.keys()].map((id) => limit(() => deps.mi.listUserMemberships(id)))),
+    Promise.all(
+      [...candidates.keys()].map(async (id) => {
+        const read = early.get(id);
+        const rows = read ? await read : undefined;
+        return rows?.ok ? rows.value : limit(() => deps.mi.listUserMemberships(id));
+      }),
+    ),
   ]);
   const entra = entraSnapshot(contexts, synced);
   const mi: MiSnapshot = {
@@ -113,7 +119,25 @@ interface Closure {
   previous: Map<string, UserLedgerEntry>;
   /** The MI users the scope's users may be, by MI id. */
   candidates: Map<string, MiUser>;
+  /**
+   * Membership rows of the MI accounts the ledger named, read beside Graph's read of the named users (so a change
+   * waits for one MI round trip less): used when no other claimant joined the scope, else read again after it closed.
+   */
+  early: Map<string, Promise<Settled<MiMembership[]>>>;
 }
+
+/** A promise's outcome, held without an unhandled rejection until it is used. */
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+const unsettle = async <T>(settled: Promise<Settled<T>>): Promise<T> => {
+  const outcome = await settled;
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+};
 
 /**
  * Reads the named users, records their claims, then adds every other user who claims the same usernames or emails
@@ -129,6 +153,7 @@ async function closeOverClaims(
   const contexts = new Map<string, UserContext>();
   const previous = new Map<string, UserLedgerEntry>();
   const candidates = new Map<string, MiUser>();
+  const early = new Map<string, Promise<Settled<MiMembership[]>>>();
   const looked = { username: new Set<string>(), email: new Set<string>(), id: new Set<string>() };
   const limit = pLimit(deps.mi.maxConcurrency);
   const call = { abortSignal: leases.signal };
@@ -140,6 +165,22 @@ async function closeOverClaims(
       };
     }
     await leases.add(pending.map((id) => `user:${id}`));
+    // The MI account the ledger last knew for each user is read while Graph reads the users: it needs only the
+    // ledger's id. One read per account (the first user naming it), as each account is a candidate once.
+    const entriesRead = deps.state.getUserEntries(pending);
+    const accountReads = settle(
+      entriesRead.then((known) => {
+        const reads = new Map<string, Promise<Settled<MiUser | undefined>>>();
+        for (const id of pending) {
+          const miId = known.get(id)?.miId;
+          if (miId === undefined || looked.id.has(miId)) continue;
+          looked.id.add(miId);
+          reads.set(id, settle(limit(() => deps.mi.getUser(miId, call))));
+          if (round === 0) early.set(miId, settle(limit(() => deps.mi.listUserMemberships(miId, call))));
+        }
+        return reads;
+      }),
+    );
     let read: Map<string, UserContext>;
     let entries: Map<string, UserLedgerEntry>;
     try {
@@ -151,7 +192,7 @@ async function closeOverClaims(
           membership: options.membership,
           abortSignal: leases.signal,
         }),
-        deps.state.getUserEntries(pending),
+        entriesRead,
       ]);
     } catch (error) {
       // A Graph that lists no user's groups: only whole groups can be read there.
@@ -181,11 +222,11 @@ async function closeOverClaims(
 
     // The MI users they may be: the one the ledger last knew, then (unless that one has exactly the username and
     // email the user maps to: MI keeps both unique, so no other account can have them) by username and by email.
+    const accounts = await unsettle(accountReads);
     const located = await Promise.all(
       claims.map((claim) => {
-        if (claim.miId === undefined || looked.id.has(claim.miId)) return undefined;
-        looked.id.add(claim.miId);
-        return limit(() => deps.mi.getUser(claim.miId as string, call));
+        const account = accounts.get(claim.entraId);
+        return account === undefined ? undefined : unsettle(account);
       }),
     );
     const lookups: Promise<MiUser | undefined>[] = located.map((user) => Promise.resolve(user));
@@ -212,8 +253,10 @@ async function closeOverClaims(
     const emails = [...claims.filter((c) => c.claims).map((c) => c.email), ...found.map((u) => u.email)];
     const claimants = [...(await deps.state.findClaimants({ usernames, emails }))].filter((id) => !contexts.has(id));
     pending = await stillClaiming(deps, claimants, new Set(usernames.map(lower)), new Set(emails.map(lower)));
+    // Another user joins the scope: it may have just written these accounts, so their rows are read after closing.
+    if (pending.length > 0) early.clear();
   }
-  return { contexts, previous, candidates };
+  return { contexts, previous, candidates, early };
 }
 
 /** Of these Entra ids, those whose ledger entry still claims one of the keys (claim rows can be stale). */

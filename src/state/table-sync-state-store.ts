@@ -149,28 +149,38 @@ export class TableSyncStateStore implements SyncStateStore {
   /**
    * Takes the lease on `scope` for `ttlMs` if nobody holds it, its holder's time ran out (by `now()`), or `owner`
    * already holds it (then it is extended). Returns undefined when another owner holds it, or when another worker
-   * won the race for it in the meantime; never throws a conflict.
+   * won the race for it in the meantime; never throws a conflict. A released lease has no row, so the row is created
+   * first and read only when one exists: a free lease costs one request.
    */
   async acquireLease(scope: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
     const table = this.tables.leases;
     const rowKey = leaseRowKey(scope);
     const now = this.now();
-    const row = await this.read(table, LEASES_PARTITION, rowKey, "read the lease");
     const next = { scope, owner, expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
     const entity = encodeLease(table.tableName, next);
-    if (row === undefined) {
+    const failure = (error: unknown) =>
+      mapStorageError(error, {
+        service: "table",
+        name: table.tableName,
+        operation: "take the lease",
+        key: keyText(entity),
+      });
+    const create = async (): Promise<Lease | "held"> => {
       try {
         const response = await table.createEntity(entity);
         return { ...next, etag: this.etagOf(response.etag, table, rowKey) };
       } catch (error) {
-        if (storageStatus(error) === 409) return undefined;
-        throw mapStorageError(error, {
-          service: "table",
-          name: table.tableName,
-          operation: "take the lease",
-          key: keyText(entity),
-        });
+        if (storageStatus(error) === 409) return "held";
+        throw failure(error);
       }
+    };
+    const created = await create();
+    if (created !== "held") return created;
+    const row = await this.read(table, LEASES_PARTITION, rowKey, "read the lease");
+    if (row === undefined) {
+      // Released between the two requests: one more try, and a lost race after that.
+      const again = await create();
+      return again === "held" ? undefined : again;
     }
     const current = decodeLease(table.tableName, row);
     const expired = Date.parse(current.expiresAt) <= now.getTime();
@@ -181,12 +191,7 @@ export class TableSyncStateStore implements SyncStateStore {
     } catch (error) {
       const status = storageStatus(error);
       if (status === 412 || status === 404) return undefined;
-      throw mapStorageError(error, {
-        service: "table",
-        name: table.tableName,
-        operation: "take the lease",
-        key: keyText(entity),
-      });
+      throw failure(error);
     }
   }
 

@@ -17,7 +17,7 @@ import type {
 import { resolveEntraEndpoints } from "./entra-endpoints.js";
 import type { CreateSubscriptionInput, EntraSubscriptions, GraphSubscription } from "./entra-subscriptions.js";
 import { type EntraCredential, EntraTokenProvider } from "./entra-token-provider.js";
-import { GraphHttp } from "./graph-http.js";
+import { type GraphClock, GraphHttp } from "./graph-http.js";
 import { GraphSubscriptionsClient } from "./graph-subscriptions-client.js";
 import { listAncestorGroups } from "./list-ancestor-groups.js";
 import { listMembersOfGroups } from "./list-members-of-groups.js";
@@ -44,6 +44,8 @@ export interface GraphEntraDirectoryOptions {
   maxRetries?: number;
   /** How long a request keeps obeying 429s before `maxRetries` counts them (GraphHttpOptions). Default 5 minutes. */
   throttlePatienceMs?: number;
+  /** The time Graph's `Retry-After` is waited by (GraphHttpOptions). Default: the system clock. */
+  clock?: GraphClock;
   /** Graph requests in flight at once while reading members. Default 4. */
   concurrency?: number;
 }
@@ -84,6 +86,7 @@ export class GraphEntraDirectory implements EntraDirectory, EntraChangeFeed, Ent
       tokenProvider,
       maxRetries: Math.min(Math.max(Math.floor(options.maxRetries ?? 8), 0), 10),
       ...(options.throttlePatienceMs === undefined ? {} : { throttlePatienceMs: options.throttlePatienceMs }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
       logger: this.logger,
     });
     this.subscriptions = new GraphSubscriptionsClient({

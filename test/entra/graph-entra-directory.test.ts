@@ -6,7 +6,9 @@ import { type GraphSim, type SimUser, startGraphSim } from "../../sim/graph/inde
 import { AuthError, ServiceError, type SyncError, UsageError } from "../../src/errors/sync-error.js";
 import type { DirectoryUser } from "../../src/sync/model.js";
 import type { GroupMembersPage, ReadMembersOptions } from "../../src/sync/ports/entra-directory.js";
+import { eventually } from "../helpers/eventually.js";
 import { directoryFor } from "../helpers/graph-directory.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 const APP_ID = "b7d8e648-520f-41d3-b9c0-fdeb91768a0a";
 const APP_HEX = APP_ID.replaceAll("-", "");
@@ -373,9 +375,13 @@ describe("GraphEntraDirectory.listMembersOfGroups", () => {
     sim.faults.inject({ match: `/groups/${g.Big}/members`, status: 429, retryAfter: "0.2", times: 1 });
     sim.faults.inject({ match: `/groups/${g.Parent}/members`, status: 429, retryAfter: "0.3", times: 1 });
     sim.faults.inject({ match: /skiptoken/, status: 429, retryAfter: "0.1", times: 1 });
-    const started = Date.now();
-    const read = await readAll(directoryFor(sim).listMembersOfGroups([g.Big ?? "", g.Parent ?? ""], members()));
-    assert.ok(Date.now() - started >= 300);
+    // The client's clock jumps to the end of each wait: the waits are seen, not sat through.
+    const clock = new ManualClock({ auto: true });
+    const started = clock.now();
+    const read = await readAll(
+      directoryFor(sim, { clock }).listMembersOfGroups([g.Big ?? "", g.Parent ?? ""], members()),
+    );
+    assert.ok(clock.now() - started >= 300, `waited ${clock.now() - started} ms for Retry-Afters of 0.3 s and more`);
     assert.equal(read.get(g.Big ?? "")?.users.length, 1200);
     assert.deepEqual(upns(read.get(g.Parent ?? "")), ["alice@contoso.com"]);
     assert.deepEqual(read.get(g.Big ?? "")?.errors, []);
@@ -389,20 +395,25 @@ describe("GraphEntraDirectory.listMembersOfGroups", () => {
     for (let i = 0; i < 600; i++) {
       sim.directory.addMember(wide, sim.directory.addUser({ userPrincipalName: `wide${i}@contoso.com` }).id);
     }
-    const directory = directoryFor(sim);
+    // The client's clock stands still until the test moves it, so the gate stays closed for as long as we look.
+    const clock = new ManualClock();
+    const directory = directoryFor(sim, { clock });
     await directory.resolveGroups({ names: ["Big"], ids: [] });
     sim.requests.reset();
     sim.faults.inject({ match: /skiptoken/, status: 429, retryAfter: "1", times: 1 });
-    const read = await readAll(directory.listMembersOfGroups([g.Big ?? "", wide], members()));
-    assert.equal(read.get(g.Big ?? "")?.users.length, 1200);
-    assert.equal(read.get(wide)?.users.length, 600);
+    const reading = readAll(directory.listMembersOfGroups([g.Big ?? "", wide], members()));
+    // Both groups come to wait at the gate: the throttled request, and the other group's next page once the page it
+    // had in flight is answered. Without the hold, the other group's remaining pages (5 or 11) would all go out.
+    await eventually(() => clock.sleeping === 2, "both groups' reads waiting for the Retry-After");
     const entries = sim.requests.entries;
     const throttled = entries.findIndex((e) => e.status === 429);
-    const retried = entries.findIndex((e, i) => i > throttled && e.path === entries[throttled]?.path);
-    const between = entries.slice(throttled + 1, retried);
-    // At most the other group's request already in flight when the 429 came; without the hold, the other group's
-    // remaining pages (5 or 11) all go out during the second.
-    assert.ok(between.length <= 1, `${between.length} request(s) sent while the client was throttled`);
+    assert.ok(throttled >= 0);
+    const after = entries.slice(throttled + 1);
+    assert.ok(after.length <= 1, `${after.length} request(s) sent while the client was throttled`);
+    clock.advance(1_000);
+    const read = await reading;
+    assert.equal(read.get(g.Big ?? "")?.users.length, 1200);
+    assert.equal(read.get(wide)?.users.length, 600);
   });
 
   it("429s that say when to come back are waited out past maxRetries, within the patience", async () => {

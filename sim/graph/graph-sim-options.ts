@@ -25,6 +25,8 @@ export interface GraphSimOptions {
   tokenLifetimeSeconds?: number;
   /** Delay added before every HTTP response, ms; default 0. */
   latencyMs?: number;
+  /** How that delay is waited; default real timers (a test may record it instead of sitting through it). */
+  sleep?: (ms: number) => Promise<void>;
   /** Page size when no `$top` is given; default 100 (Graph's). Also the delta page and member-slice size. */
   defaultPageSize?: number;
   /** Cap on any page, even with a larger `$top`; default 999. */

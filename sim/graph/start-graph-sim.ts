@@ -98,7 +98,7 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
     const headers = lowerHeaders(req);
     const ids = newRequestIds(headers["client-request-id"] ?? url.searchParams.get("client-request-id") ?? undefined);
     const body = await readBody(req);
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (faults.latencyMs > 0) await (options.sleep ?? sleep)(faults.latencyMs);
     const path = url.pathname.replace(/\/+$/, "") || "/";
     let response: GraphResponse;
     if (body === undefined) {

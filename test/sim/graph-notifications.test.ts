@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { type GraphSim, type NotificationSettings, startGraphSim, WebhookRecorder } from "../../sim/graph/index.js";
+import * as webhookPoster from "../../sim/graph/post-webhook.js";
 
 const START = new Date("2026-03-01T12:00:00Z");
 const MINUTE = 60_000;
@@ -308,13 +309,24 @@ describe("change notifications", () => {
     assert.equal(posts[0]?.body, posts[1]?.body);
   });
 
-  test("notificationDelayMs holds delivery back; pause() parks it until resume()", async () => {
+  test("notificationDelayMs holds delivery back; pause() parks it until resume()", async (t) => {
     await subscribe(`groups/${SALES}`);
     sim.notifications.settings.notificationDelayMs = 150;
-    const started = Date.now();
-    sim.directory.updateGroup(SALES, { description: "Late" });
+    // The emitter's timers are the test's, and its POSTs are watched (and still made): 1 ms short of window + delay
+    // none has started; at it, the POST starts.
+    const posts = t.mock.method(webhookPoster, "postWebhook");
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      sim.directory.updateGroup(SALES, { description: "Late" });
+      t.mock.timers.tick(sim.notifications.settings.notificationBatchWindowMs + 149);
+      assert.equal(posts.mock.callCount(), 0);
+      assert.equal(sim.notifications.pending(), 1);
+      t.mock.timers.tick(1);
+      assert.equal(posts.mock.callCount(), 1);
+    } finally {
+      t.mock.timers.reset();
+    }
     await sim.notifications.flush();
-    assert.ok(Date.now() - started >= 150);
     assert.equal(hook.notifications().length, 1);
 
     sim.notifications.settings.notificationDelayMs = 0;

@@ -160,6 +160,13 @@ export async function runLiveScenarios(
       results.push(result);
       onResult(result);
     }
+  } catch (error) {
+    // What the app said is the cause the bench cannot see: the last lines of each instance's log go with the error.
+    for (const [i, serve] of fleet.processes.entries()) {
+      log(`serve ${i + 1} (last ${Math.min(40, serve.stderr.length)} log lines):`);
+      for (const line of serve.stderr.slice(-40)) log(`  ${line}`);
+    }
+    throw error;
   } finally {
     await fleet.stop();
     await front?.close();

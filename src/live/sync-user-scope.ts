@@ -167,11 +167,12 @@ async function closeOverClaims(
     await leases.add(pending.map((id) => `user:${id}`));
     // The MI account the ledger last knew for each user is read while Graph reads the users: it needs only the
     // ledger's id. One read per account (the first user naming it), as each account is a candidate once.
-    const entriesRead = deps.state.getUserEntries(pending);
+    const ids = pending;
+    const entriesRead = deps.state.getUserEntries(ids);
     const accountReads = settle(
       entriesRead.then((known) => {
         const reads = new Map<string, Promise<Settled<MiUser | undefined>>>();
-        for (const id of pending) {
+        for (const id of ids) {
           const miId = known.get(id)?.miId;
           if (miId === undefined || looked.id.has(miId)) continue;
           looked.id.add(miId);
@@ -181,6 +182,13 @@ async function closeOverClaims(
         return reads;
       }),
     );
+    // The names the users' ledger entries claim already have their claim rows (an earlier sync of these users wrote
+    // them), so the other claimants of those names may be looked up now, beside Graph's read: of two scopes running at
+    // once, the other one's look-up comes after these rows too. A name claimed anew is looked up after its rows are
+    // written (below).
+    const claimedBefore = entriesRead.then((known) => claimedNames(ids, known));
+    claimedBefore.catch(() => undefined); // its failure is entriesRead's, reported where that is awaited
+    const earlyClaimants = settle(claimedBefore.then((names) => deps.state.findClaimants(names)));
     let read: Map<string, UserContext>;
     let entries: Map<string, UserLedgerEntry>;
     try {
@@ -218,7 +226,16 @@ async function closeOverClaims(
       claims.push(claim);
       previous.set(id, claim);
     }
-    await Promise.all([deps.state.saveUserEntries(claims, entries), deps.state.touchUsers(pending, at)]);
+    const written = Promise.all([deps.state.saveUserEntries(claims, entries), deps.state.touchUsers(pending, at)]);
+    written.catch(() => undefined); // awaited below in every case that goes on; a failure surfaces there
+    const before = await claimedBefore;
+    const unchanged = claims.every(
+      (c) =>
+        !c.claims ||
+        (before.usernames.includes(lower(c.username)) && (!c.email || before.emails.includes(lower(c.email)))),
+    );
+    // Claims first, then the look-up of other claimants: a claim that is new must be stored before it is looked up.
+    if (!unchanged) await written;
 
     // The MI users they may be: the one the ledger last knew, then (unless that one has exactly the username and
     // email the user maps to: MI keeps both unique, so no other account can have them) by username and by email.
@@ -251,12 +268,35 @@ async function closeOverClaims(
 
     const usernames = [...claims.filter((c) => c.claims).map((c) => c.username), ...found.map((u) => u.username)];
     const emails = [...claims.filter((c) => c.claims).map((c) => c.email), ...found.map((u) => u.email)];
-    const claimants = [...(await deps.state.findClaimants({ usernames, emails }))].filter((id) => !contexts.has(id));
+    const covered =
+      unchanged &&
+      usernames.every((u) => before.usernames.includes(lower(u))) &&
+      emails.every((e) => !e || before.emails.includes(lower(e)));
+    const claimantIds = covered
+      ? await unsettle(earlyClaimants)
+      : await deps.state.findClaimants({ usernames, emails });
+    await written;
+    const claimants = [...claimantIds].filter((id) => !contexts.has(id));
     pending = await stillClaiming(deps, claimants, new Set(usernames.map(lower)), new Set(emails.map(lower)));
     // Another user joins the scope: it may have just written these accounts, so their rows are read after closing.
     if (pending.length > 0) early.clear();
   }
   return { contexts, previous, candidates, early };
+}
+
+/** The usernames and emails (lower case) these users' ledger entries claim: those that have claim rows. */
+function claimedNames(
+  ids: readonly string[],
+  entries: ReadonlyMap<string, UserLedgerEntry>,
+): { usernames: string[]; emails: string[] } {
+  const names = { usernames: [] as string[], emails: [] as string[] };
+  for (const id of ids) {
+    const entry = entries.get(id);
+    if (!entry?.claims) continue;
+    if (entry.username) names.usernames.push(lower(entry.username));
+    if (entry.email) names.emails.push(lower(entry.email));
+  }
+  return names;
 }
 
 /** Of these Entra ids, those whose ledger entry still claims one of the keys (claim rows can be stale). */

@@ -126,9 +126,23 @@ export async function syncGroupChange(
     return await runRound(deps, id, chain, synced, trigger);
   } catch (error) {
     if (trigger.reason !== "notification" || !(error instanceof DeferError)) throw error;
-    const delayMs = error.delayMs ?? deferDelayMs((trigger.deferrals ?? 0) + 1);
+    const delayMs = error.delayMs ?? busyRoundDelayMs((trigger.deferrals ?? 0) + 1);
     return waitForRound(deps, id, chain.chainId, trigger, delayMs, error.message, "deferral");
   }
+}
+
+/** Deferrals of a notification that wait about one round interval each before they back off. */
+export const QUICK_DEFERRALS = 5;
+
+/**
+ * The wait of a notification whose round found its chain (or a user it names) busy, after its `deferrals`-th
+ * deferral. Another round is the usual holder, and it is short, while the next may begin MIN_ROUND_INTERVAL_MS after
+ * it: so the first QUICK_DEFERRALS waits are about that long (a burst's changes would otherwise wait seconds behind
+ * one busy moment), and only a longer holder (a reconcile) meets the backoff every deferral has.
+ */
+export function busyRoundDelayMs(deferrals: number, random: () => number = Math.random): number {
+  if (deferrals > QUICK_DEFERRALS) return deferDelayMs(deferrals - QUICK_DEFERRALS, random);
+  return Math.round(MIN_ROUND_INTERVAL_MS * (0.8 + 0.4 * random()));
 }
 
 /** One round of a chain, under its lease (see `syncGroupChange`). */

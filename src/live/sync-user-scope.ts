@@ -186,9 +186,8 @@ async function closeOverClaims(
     // them), so the other claimants of those names may be looked up now, beside Graph's read: of two scopes running at
     // once, the other one's look-up comes after these rows too. A name claimed anew is looked up after its rows are
     // written (below).
-    const claimedBefore = entriesRead.then((known) => claimedNames(ids, known));
-    claimedBefore.catch(() => undefined); // its failure is entriesRead's, reported where that is awaited
-    const earlyClaimants = settle(claimedBefore.then((names) => deps.state.findClaimants(names)));
+    const claimedBefore = settle(entriesRead.then((known) => claimedNames(ids, known)));
+    const earlyClaimants = settle(unsettle(claimedBefore).then((names) => deps.state.findClaimants(names)));
     let read: Map<string, UserContext>;
     let entries: Map<string, UserLedgerEntry>;
     try {
@@ -226,16 +225,9 @@ async function closeOverClaims(
       claims.push(claim);
       previous.set(id, claim);
     }
-    const written = Promise.all([deps.state.saveUserEntries(claims, entries), deps.state.touchUsers(pending, at)]);
-    written.catch(() => undefined); // awaited below in every case that goes on; a failure surfaces there
-    const before = await claimedBefore;
-    const unchanged = claims.every(
-      (c) =>
-        !c.claims ||
-        (before.usernames.includes(lower(c.username)) && (!c.email || before.emails.includes(lower(c.email)))),
+    const written = settle(
+      Promise.all([deps.state.saveUserEntries(claims, entries), deps.state.touchUsers(pending, at)]),
     );
-    // Claims first, then the look-up of other claimants: a claim that is new must be stored before it is looked up.
-    if (!unchanged) await written;
 
     // The MI users they may be: the one the ledger last knew, then (unless that one has exactly the username and
     // email the user maps to: MI keeps both unique, so no other account can have them) by username and by email.
@@ -268,14 +260,17 @@ async function closeOverClaims(
 
     const usernames = [...claims.filter((c) => c.claims).map((c) => c.username), ...found.map((u) => u.username)];
     const emails = [...claims.filter((c) => c.claims).map((c) => c.email), ...found.map((u) => u.email)];
+    // Claims first, then the look-up of other claimants: the early look-up stands only when every name looked up (the
+    // users' claims among them) was claimed before; otherwise the claims are stored, then looked up.
+    const before = await unsettle(claimedBefore);
     const covered =
-      unchanged &&
       usernames.every((u) => before.usernames.includes(lower(u))) &&
       emails.every((e) => !e || before.emails.includes(lower(e)));
+    if (!covered) await unsettle(written);
     const claimantIds = covered
       ? await unsettle(earlyClaimants)
       : await deps.state.findClaimants({ usernames, emails });
-    await written;
+    await unsettle(written);
     const claimants = [...claimantIds].filter((id) => !contexts.has(id));
     pending = await stillClaiming(deps, claimants, new Set(usernames.map(lower)), new Set(emails.map(lower)));
     // Another user joins the scope: it may have just written these accounts, so their rows are read after closing.
